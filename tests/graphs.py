@@ -1,0 +1,24 @@
+"""Helpers for tests: aten graphs with fake-tensor metadata, the way AOTAutograd hands them over."""
+import torch
+from torch._decomp import core_aten_decompositions
+from torch.fx.experimental.proxy_tensor import make_fx
+
+from torch_llmbackend.graph import lift, make_problem, partition
+from torch_llmbackend.targets import get_target
+
+
+def aten_graph(fn, *inputs) -> torch.fx.GraphModule:
+    return make_fx(fn, decomposition_table=core_aten_decompositions(), tracing_mode="fake")(*inputs)
+
+
+def problems_of(fn, *inputs, target="triton", min_ops=1):
+    """The Problems (one per subgraph) the backend would build for `fn` on `inputs`."""
+    gm = aten_graph(fn, *inputs)
+    tgt = get_target(target)
+    parts = partition(gm, tgt, min_ops)
+    return [make_problem(lift(gm, nodes), tgt.name, "test-cap", tgt.key_versions()) for nodes in parts.groups]
+
+
+def key_of(fn, *inputs, **kw) -> str:
+    (problem,) = problems_of(fn, *inputs, **kw)
+    return problem.key

@@ -1,0 +1,400 @@
+"""The Dynamo entry point (`backend="llm"`, registered through the torch_dynamo_backends entry
+point only). It orchestrates and knows no LLM and no kernel language:
+
+  Dynamo graph -> AOTAutograd (core ATen, functionalized; forward and backward graphs)
+    -> partition per target -> key -> per subgraph: cache hit | agent search | fallback
+    -> stitch winners as custom ops -> the rest through Inductor or eager.
+
+Nothing here may make a model wrong: a kernel is used only after it passed verification on this
+machine, and every failure on the way falls back with the reason in the report.
+"""
+from __future__ import annotations
+
+import logging
+import statistics
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import torch
+from torch._functorch.aot_autograd import make_boxed_func
+
+from . import runtime
+from .graph import Subgraph, lift, make_problem, op_name, partition
+from .options import Options
+from .records import Evaluation, Problem
+from .store.bundle import shipped_entries
+from .store.kernels import KernelEntry, KernelStore
+from .targets import Target, get_target
+from .targets.base import spec_of
+
+log = logging.getLogger("torch_llmbackend")
+
+_last_report: list[dict[str, Any]] = []  # decisions of the most recent compile, for report()
+
+
+def report() -> list[dict[str, Any]]:
+    """One dict per subgraph (and per group of ops left in PyTorch) of the most recent compile."""
+    return [dict(r) for r in _last_report]
+
+
+def llm_backend(gm: torch.fx.GraphModule, example_inputs, options: dict | None = None, **unused):
+    """torch.compile(model, backend="llm", options={...})."""
+    from torch._decomp import core_aten_decompositions
+    from torch._dynamo.backends.common import aot_autograd
+
+    opts = Options.resolve(options)
+    global _last_report
+    _last_report = rows = []
+
+    def compile_graph(name: str) -> Callable:
+        def compiler(graph: torch.fx.GraphModule, inputs):
+            return GraphCompiler(opts, name, rows).compile(graph, inputs)
+
+        return compiler
+
+    return aot_autograd(
+        fw_compiler=compile_graph("forward"),
+        bw_compiler=compile_graph("backward"),
+        inference_compiler=compile_graph("inference"),
+        decompositions=core_aten_decompositions(),
+        keep_inference_input_mutations=True,
+    )(gm, example_inputs)
+
+
+@dataclass
+class Decision:
+    """What happened to one subgraph; becomes one report row."""
+
+    problem: Problem
+    sub: Subgraph
+    source: str = "fallback"  # cache | llm | fallback
+    reason: str = ""
+    verified: bool = False
+    entry: KernelEntry | None = None
+    timings: dict[str, Any] = field(default_factory=dict)
+    usage: dict[str, Any] = field(default_factory=dict)
+
+    def row(self, graph: str, index: int, fallback: str) -> dict[str, Any]:
+        def med(name):
+            t = self.timings.get(name)
+            return t.get("median") if isinstance(t, dict) else None
+
+        kernel, eager, inductor = med("candidate"), med("eager"), med("inductor")
+        return {
+            "graph": graph, "subgraph": index, "key": self.problem.key, "target": self.problem.target,
+            "ops": list(self.problem.ops), "source": self.source, "reason": self.reason,
+            "verified": self.verified, "runs": "kernel" if self.entry and self.source != "fallback" else fallback,
+            "kernel_time": kernel, "eager_time": eager, "inductor_time": inductor,
+            "time_unit": (self.timings.get("candidate") or {}).get("unit", "us") if kernel else None,
+            "speedup_vs_eager": eager / kernel if kernel and eager else None,
+            "speedup_vs_inductor": inductor / kernel if kernel and inductor else None,
+            "device": self.timings.get("device"), "usage": self.usage,
+        }
+
+
+def this_machine(target: Target, device_type: str) -> dict[str, str]:
+    """Identity of this machine as far as a kernel's verification is concerned: a kernel
+    verified under another device or other exact versions is verified again on first use."""
+    on_gpu = device_type == "cuda" and torch.cuda.is_available()
+    machine = {"device": torch.cuda.get_device_name() if on_gpu else target.capability(device_type),
+               "torch": torch.__version__}
+    if "triton" in target.key_versions():
+        import triton
+
+        machine["triton"] = triton.__version__
+    return machine
+
+
+class GraphCompiler:
+    """Compiles one aten graph (forward, backward or inference) of one torch.compile call."""
+
+    def __init__(self, opts: Options, name: str, rows: list[dict[str, Any]]):
+        self.opts, self.name, self.rows = opts, name, rows
+        self._evaluator = None
+        self._store: KernelStore | None = None
+
+    # -- entry --------------------------------------------------------------------------------
+    def compile(self, gm: torch.fx.GraphModule, example_inputs) -> Callable:
+        start = time.perf_counter()
+        first_row = len(self.rows)
+        try:
+            device_type = _device_type(example_inputs)
+            target, why_not = self._pick_target(device_type)
+            decisions: list[Decision] = []
+            if target is not None:
+                decisions = self._decide(gm, target, device_type)
+            else:
+                self.rows.append(_whole_graph_row(self.name, gm, why_not))
+            for d in decisions:
+                if d.source != "fallback":
+                    runtime.stitch(gm, d.sub, self._op_for(d))
+            runtime.finish(gm)
+            compiled, fallback = self._compile_rest(gm, example_inputs, device_type)
+            for i, d in enumerate(decisions):
+                self.rows.append(d.row(self.name, i, fallback))
+            if target is not None:
+                self._add_left_out_rows(fallback)
+        finally:
+            self._close()
+        if self.opts.log_table:
+            log.info("%s", format_table(self.rows[first_row:], self.name, time.perf_counter() - start))
+        return compiled
+
+    # -- target ---------------------------------------------------------------------------------
+    def _pick_target(self, device_type: str | None) -> tuple[Target | None, str]:
+        name = self.opts.target
+        if device_type is None:
+            return None, "graph inputs are on several devices or hold no tensor"
+        if name == "auto":
+            if device_type != "cuda":
+                return None, (f"target=auto: no kernel target for {device_type} inputs "
+                              "(choose target='gemmini', or 'triton' with TRITON_INTERPRET=1)")
+            name = "cuda"
+        try:
+            target = get_target(name)
+        except ImportError as e:
+            return None, f"the {name} target is not available in this build ({e})"
+        avail = target.availability(device_type)
+        if not avail.ok:
+            return None, f"the {name} target cannot run here: {avail.reason}"
+        return target, ""
+
+    # -- per subgraph -------------------------------------------------------------------------
+    def _decide(self, gm: torch.fx.GraphModule, target: Target, device_type: str) -> list[Decision]:
+        parts = partition(gm, target, self.opts.min_subgraph_ops)
+        self._left_out = parts.left_out_summary()
+        capability, versions = target.capability(device_type), target.key_versions()
+        decisions = []
+        for nodes in parts.groups:
+            sub = lift(gm, nodes)
+            if isinstance(sub, str):
+                self._left_out.append({"op": ", ".join(op_name(n.target) for n in nodes), "reason": sub, "count": len(nodes)})
+                continue
+            decisions.append(Decision(make_problem(sub, target.name, capability, versions), sub))
+        machine = this_machine(target, device_type)
+        misses = [d for d in decisions if not self._use_cached(d, machine)]
+        if misses:
+            self._search_or_queue(misses, machine)
+        for d in decisions:
+            if d.entry is not None:
+                self._choose(d)
+        return decisions
+
+    def _use_cached(self, d: Decision, machine: dict[str, str]) -> bool:
+        """Resolve `d` from the user's store or the shipped bundle. False on a miss."""
+        store = self.store()
+        entry = store.get(d.problem.key)
+        origin = "cache"
+        if entry is None and self.opts.use_shipped_bundle:
+            entry = shipped_entries().get(d.problem.key)
+            origin = "shipped bundle"
+        if entry is None:
+            return False
+        if not entry.verified_here(machine):
+            # First use on this machine (or a shipped/imported kernel): verify before trusting it.
+            ev = self.evaluator().evaluate(d.problem, entry.source)
+            if not ev.ok:
+                d.reason = f"cached kernel failed verification here ({ev.stage}: {_first_line(ev.reason)})"
+                log.warning("kernel %s from the %s refused on this machine: %s", d.problem.key[:16], origin, ev.reason)
+                return True
+            entry.verified_on.append(machine)
+            entry.timings, entry.verification = ev.timings, ev.verification
+            entry.problem = entry.problem or d.problem.to_json()
+            if not store.readonly:
+                store.put(entry)
+            origin += ", verified on first use"
+        d.entry, d.source, d.verified, d.timings = entry, "cache", True, entry.timings
+        d.reason = f"hit in the {origin}"
+        return True
+
+    def _search_or_queue(self, misses: list[Decision], machine: dict[str, str]) -> None:
+        if not self.opts.search:
+            for d in misses:
+                if not d.reason:
+                    self.store().add_pending(d.problem)
+                    d.reason = "cache miss; offline mode, queued for `llmbackend batch export`"
+            return
+        from .agent import Searcher
+
+        kb = _open_knowledge(self.opts)
+        searcher = Searcher(self.opts, self.evaluator(), self.store(), kb)
+        results = searcher.search_many([d.problem for d in misses if not d.reason])
+        for d in misses:
+            res = results.get(d.problem.key)
+            if res is None:
+                continue
+            d.usage = dict(res.usage or {})
+            if res.entry is None:
+                d.reason = f"LLM search found no verified kernel: {res.reason}"
+                continue
+            res.entry.verified_on = res.entry.verified_on or [machine]
+            d.entry, d.source, d.verified, d.timings = res.entry, "llm", True, res.entry.timings
+            d.reason = f"LLM search: {res.reason}"
+
+    def _choose(self, d: Decision) -> None:
+        """Use the kernel only if it beats the better baseline (or the user prefers kernels)."""
+        ev = Evaluation(True, "ok", "", timings=d.timings)
+        best = [s for s in (ev.speedup("eager"), ev.speedup("inductor")) if s is not None]
+        if self.opts.prefer == "kernel" or (best and min(best) > 1.0):
+            return
+        if not best:
+            d.reason += "; no baseline timing to compare, the baseline runs"
+        else:
+            d.reason += f"; verified but not faster than the better baseline ({min(best):.2f}x), the baseline runs"
+        d.source = "fallback"
+
+    def _op_for(self, d: Decision):
+        module = get_target(d.problem.target).load(d.entry.source, _kernel_dir(self.opts))
+        instance = module.ModelNew()
+        return runtime.kernel_op(d.problem.key, instance, d.problem.inputs, d.problem.outputs)
+
+    # -- the rest of the graph ----------------------------------------------------------------
+    def _compile_rest(self, gm: torch.fx.GraphModule, example_inputs, device_type: str | None) -> tuple[Callable, str]:
+        from .graph.partition import is_compute
+
+        leftover = [n for n in gm.graph.nodes if is_compute(n) and not str(n.target).startswith("llmbackend.")]
+        if not leftover:
+            return make_boxed_func(gm), "none"
+        choice = self.opts.fallback
+        if choice == "eager":
+            return make_boxed_func(gm), "eager"
+        try:
+            from torch._inductor.compile_fx import compile_fx_inner
+
+            compiled = compile_fx_inner(gm, example_inputs)
+        except Exception as e:  # Inductor failing must not fail the user's compile
+            log.warning("Inductor failed on the %s graph (%s: %s); it runs eagerly", self.name, type(e).__name__, e)
+            return make_boxed_func(gm), "eager (Inductor failed)"
+        if choice == "auto" and device_type == "cuda":
+            return _faster_on_gpu(gm, compiled, example_inputs)
+        return compiled, "inductor"
+
+    def _add_left_out_rows(self, fallback: str) -> None:
+        for lo in getattr(self, "_left_out", []):
+            self.rows.append({
+                "graph": self.name, "subgraph": None, "key": "", "target": "pytorch", "ops": [lo["op"]] * lo["count"],
+                "source": "fallback", "reason": lo["reason"], "verified": False, "runs": fallback,
+                "kernel_time": None, "eager_time": None, "inductor_time": None, "time_unit": None,
+                "speedup_vs_eager": None, "speedup_vs_inductor": None, "device": None, "usage": {},
+            })
+
+    # -- resources ----------------------------------------------------------------------------
+    def store(self) -> KernelStore:
+        if self._store is None:
+            self._store = KernelStore(self.opts.cache_dir)
+        return self._store
+
+    def evaluator(self):
+        if self._evaluator is None:
+            from .evaluate import Evaluator
+
+            self._evaluator = Evaluator(self.opts)
+        return self._evaluator
+
+    def _close(self) -> None:
+        if self._evaluator is not None:
+            self._evaluator.close()
+            self._evaluator = None
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+
+def _open_knowledge(opts: Options):
+    if not opts.use_knowledge:
+        return None
+    try:
+        from .store.knowledge import KnowledgeBase
+
+        return KnowledgeBase(opts.cache_dir)
+    except Exception as e:  # the knowledge base helps; its absence must not stop a search
+        log.warning("knowledge base unavailable (%s); searching without it", e)
+        return None
+
+
+def _kernel_dir(opts: Options) -> str:
+    import os
+
+    return os.path.join(opts.cache_dir, "modules")
+
+
+def _device_type(example_inputs) -> str | None:
+    types = {t.device.type for t in example_inputs if isinstance(t, torch.Tensor)}
+    return types.pop() if len(types) == 1 else None
+
+
+def _whole_graph_row(graph: str, gm: torch.fx.GraphModule, reason: str) -> dict[str, Any]:
+    from .graph.partition import is_compute
+
+    ops = [op_name(n.target) for n in gm.graph.nodes if is_compute(n)]
+    return {
+        "graph": graph, "subgraph": None, "key": "", "target": "none", "ops": ops, "source": "fallback",
+        "reason": reason, "verified": False, "runs": "baseline", "kernel_time": None, "eager_time": None,
+        "inductor_time": None, "time_unit": None, "speedup_vs_eager": None, "speedup_vs_inductor": None,
+        "device": None, "usage": {},
+    }
+
+
+def _real_inputs(example_inputs) -> list:
+    out = []
+    for t in example_inputs:
+        if not isinstance(t, torch.Tensor):
+            out.append(t)
+            continue
+        real = torch.empty_strided(t.shape, t.stride(), dtype=t.dtype, device=t.device)
+        # zeros for integer tensors: a valid index for any gather/embedding left in the graph
+        out.append(real.normal_() if real.is_floating_point() else real.zero_())
+    return out
+
+
+def _faster_on_gpu(gm, compiled, example_inputs) -> tuple[Callable, str]:
+    """Time eager and Inductor on the leftover graph; keep the faster (ties go to Inductor)."""
+    args = _real_inputs(example_inputs)
+
+    def run_eager():
+        return gm(*args)
+
+    def run_inductor():
+        return compiled(list(args))
+
+    t_eager, t_ind = _median_cuda_us(run_eager), _median_cuda_us(run_inductor)
+    if t_eager < 0.95 * t_ind:
+        return make_boxed_func(gm), f"eager ({t_eager:.1f} us vs Inductor {t_ind:.1f} us)"
+    return compiled, f"inductor ({t_ind:.1f} us vs eager {t_eager:.1f} us)"
+
+
+def _median_cuda_us(fn: Callable, runs: int = 15) -> float:
+    for _ in range(3):
+        fn()
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        torch.cuda.synchronize()
+        times.append((time.perf_counter() - start) * 1e6)
+    return statistics.median(times)
+
+
+def _first_line(text: str) -> str:
+    return (text or "").strip().splitlines()[0][:200] if text and text.strip() else ""
+
+
+def format_table(rows: list[dict[str, Any]], graph: str, seconds: float) -> str:
+    """The per-compile summary: one line per subgraph, one per group of ops left in PyTorch."""
+    lines = [f"torch_llmbackend: {graph} graph compiled in {seconds:.2f}s"]
+    lines.append(f"  {'#':>3} {'key':16} {'target':8} {'source':8} {'runs':10} {'vs eager':>8} {'vs ind.':>8}  ops / reason")
+    for r in rows:
+        idx = "-" if r["subgraph"] is None else str(r["subgraph"])
+        sp_e = f"{r['speedup_vs_eager']:.2f}x" if r.get("speedup_vs_eager") else "-"
+        sp_i = f"{r['speedup_vs_inductor']:.2f}x" if r.get("speedup_vs_inductor") else "-"
+        ops = _ops_summary(r["ops"])
+        runs = str(r.get("runs", ""))[:10]
+        lines.append(f"  {idx:>3} {r['key'][:16]:16} {r['target'][:8]:8} {r['source']:8} {runs:10} {sp_e:>8} {sp_i:>8}  {ops} / {r['reason']}")
+    return "\n".join(lines)
+
+
+def _ops_summary(ops: list[str], limit: int = 4) -> str:
+    short = [o.removeprefix("aten.").removesuffix(".default") for o in ops]
+    return ",".join(short[:limit]) + (f",+{len(short) - limit}" if len(short) > limit else "")

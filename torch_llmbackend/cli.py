@@ -1,0 +1,246 @@
+"""The `llmbackend` command: cache (ls, show, rm, verify, export, import), kb, batch, demo."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from contextlib import closing
+
+from .options import Options, default_cache_dir
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return 2
+    return int(args.func(args) or 0)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="llmbackend", description="torch.compile(backend='llm') tools")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    sub = parser.add_subparsers(dest="command")
+
+    cache = sub.add_parser("cache", help="the verified-kernel cache").add_subparsers(dest="cache_command")
+    p = cache.add_parser("ls", help="list cached kernels")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_cache_ls)
+    p = cache.add_parser("show", help="show one kernel (key or unique prefix)")
+    p.add_argument("key")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_cache_show)
+    p = cache.add_parser("rm", help="remove kernels")
+    p.add_argument("keys", nargs="+")
+    p.set_defaults(func=cmd_cache_rm)
+    p = cache.add_parser("verify", help="re-verify kernels on this machine (all, or the keys given)")
+    p.add_argument("keys", nargs="*")
+    p.set_defaults(func=cmd_cache_verify)
+    p = cache.add_parser("export", help="write kernels to a bundle folder or .tar.gz")
+    p.add_argument("path")
+    p.add_argument("--keys", nargs="*", help="only these keys (default: all)")
+    p.set_defaults(func=cmd_cache_export)
+    p = cache.add_parser("import", help="check and re-verify a bundle's kernels, then store them")
+    p.add_argument("path")
+    p.set_defaults(func=cmd_cache_import)
+    for p in cache.choices.values():
+        p.add_argument("--cache-dir", default=None, help=f"default: $LLMBACKEND_CACHE_DIR or {default_cache_dir()}")
+
+    p = sub.add_parser("demo", help="compile a small model with the shipped bundle, offline, and check it")
+    p.add_argument("--cache-dir", default=None)
+    p.add_argument("--target", default=None, help="default: cuda with a GPU, else gemmini")
+    p.set_defaults(func=cmd_demo)
+
+    for optional in ("torch_llmbackend.store.kb_cli:add_kb_parser", "torch_llmbackend.agent.batch_cli:add_batch_parser"):
+        _add_optional_parser(sub, optional)
+    return parser
+
+
+def _add_optional_parser(sub, spec: str) -> None:
+    import importlib
+
+    module, fn = spec.split(":")
+    try:
+        add = getattr(importlib.import_module(module), fn)
+    except ImportError as e:  # a broken optional part must not take the whole command down
+        logging.getLogger("torch_llmbackend").warning("llmbackend: %s unavailable: %s", module, e)
+        return
+    add(sub)
+
+
+def _options(args) -> Options:
+    given = {}
+    if getattr(args, "cache_dir", None):
+        given["cache_dir"] = args.cache_dir
+    return Options.resolve(given)
+
+
+def _store(args):
+    from .store.kernels import KernelStore
+
+    return KernelStore(_options(args).cache_dir)
+
+
+def _find(store, key: str):
+    matches = [k for k in store.keys() if k.startswith(key)]
+    if len(matches) != 1:
+        raise SystemExit(f"llmbackend: {'no' if not matches else 'several'} kernels match {key!r}")
+    return store.get(matches[0])
+
+
+def _summary(e) -> dict:
+    t = e.timings or {}
+    cand = (t.get("candidate") or {}).get("median")
+    eager = (t.get("eager") or {}).get("median")
+    ind = (t.get("inductor") or {}).get("median")
+    return {
+        "key": e.key, "target": e.target, "author": e.provenance.get("author", "?"), "device": e.device or t.get("device", ""),
+        "speedup_vs_eager": round(eager / cand, 3) if cand and eager else None,
+        "speedup_vs_inductor": round(ind / cand, 3) if cand and ind else None,
+        "verified_on": [m.get("device") for m in e.verified_on],
+        "created": time.strftime("%Y-%m-%d %H:%M", time.localtime(e.created)),
+    }
+
+
+def cmd_cache_ls(args) -> int:
+    with _store(args) as store:
+        rows = [_summary(e) for e in store.entries()]
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return 0
+    print(f"{'key':16}  {'target':8} {'author':16} {'vs eager':>8} {'vs ind.':>8}  verified on")
+    for r in rows:
+        se = f"{r['speedup_vs_eager']:.2f}x" if r["speedup_vs_eager"] else "-"
+        si = f"{r['speedup_vs_inductor']:.2f}x" if r["speedup_vs_inductor"] else "-"
+        print(f"{r['key'][:16]}  {r['target']:8} {r['author'][:16]:16} {se:>8} {si:>8}  {', '.join(r['verified_on']) or '-'}")
+    print(f"{len(rows)} kernel(s)")
+    return 0
+
+
+def cmd_cache_show(args) -> int:
+    with _store(args) as store:
+        e = _find(store, args.key)
+    if args.json:
+        print(json.dumps(e.to_json(), indent=1))
+        return 0
+    print(f"key:        {e.key}\ntarget:     {e.target}\nprovenance: {json.dumps(e.provenance)}")
+    print(f"timings:    {json.dumps(_summary(e))}\nsignature:\n{e.signature}\n\nsource:\n{e.source}")
+    return 0
+
+
+def cmd_cache_rm(args) -> int:
+    with _store(args) as store:
+        for key in args.keys:
+            e = _find(store, key)
+            store.delete(e.key)
+            print(f"removed {e.key[:16]}")
+    return 0
+
+
+def _verify(entry, opts, evaluator) -> tuple[str, object]:
+    """('ok'|'failed'|'skipped', Evaluation or reason) for one entry on this machine."""
+    from .records import Problem
+    from .targets import get_target
+
+    if not entry.problem:
+        return "skipped", "entry carries no problem record"
+    problem = Problem.from_json(entry.problem)
+    device = problem.inputs[0].device if problem.inputs else "cpu"
+    try:
+        avail = get_target(problem.target).availability(device)
+    except (ImportError, ValueError) as e:
+        return "skipped", str(e)
+    if not avail.ok:
+        return "skipped", f"this machine cannot run it: {avail.reason}"
+    ev = evaluator.evaluate(problem, entry.source)
+    return ("ok" if ev.ok else "failed"), ev
+
+
+def _machine_for(entry) -> dict[str, str]:
+    from .backend import this_machine
+    from .records import Problem
+    from .targets import get_target
+
+    problem = Problem.from_json(entry.problem)
+    return this_machine(get_target(problem.target), problem.inputs[0].device if problem.inputs else "cpu")
+
+
+def cmd_cache_verify(args) -> int:
+    from .evaluate import Evaluator
+
+    opts = _options(args)
+    failed = 0
+    with _store(args) as store, closing(Evaluator(opts)) as evaluator:
+        keys = [_find(store, k).key for k in args.keys] if args.keys else store.keys()
+        for key in keys:
+            entry = store.get(key)
+            status, detail = _verify(entry, opts, evaluator) if entry else ("failed", "refused by the store")
+            if status == "ok":
+                machine = _machine_for(entry)
+                if machine not in entry.verified_on:
+                    entry.verified_on.append(machine)
+                    store.put(entry)
+            failed += status == "failed"
+            print(f"{key[:16]}  {status:7}  {_detail(detail)}")
+    return 1 if failed else 0
+
+
+def cmd_cache_export(args) -> int:
+    from .store.bundle import export_bundle
+
+    with _store(args) as store:
+        entries = [_find(store, k) for k in args.keys] if args.keys else list(store.entries())
+    n = export_bundle(entries, args.path)
+    print(f"exported {n} kernel(s) to {args.path}")
+    return 0
+
+
+def cmd_cache_import(args) -> int:
+    from .evaluate import Evaluator
+    from .store.bundle import BundleError, read_bundle
+
+    opts = _options(args)
+    try:
+        bundle = read_bundle(args.path)
+    except BundleError as e:
+        print(f"llmbackend: {e}", file=sys.stderr)
+        return 1
+    for name, why in bundle.refused:
+        print(f"{name}  refused  {why}")
+    stored = 0
+    with _store(args) as store, closing(Evaluator(opts)) as evaluator:
+        for entry in bundle.entries:
+            entry.verified_on = []  # what another machine claims is not evidence here
+            status, detail = _verify(entry, opts, evaluator)
+            if status == "failed":
+                print(f"{entry.key[:16]}  rejected  {_detail(detail)}")
+                continue
+            if status == "ok":
+                entry.verified_on.append(_machine_for(entry))
+            store.put(entry)
+            stored += 1
+            print(f"{entry.key[:16]}  {'verified' if status == 'ok' else 'kept, not verified here'}  {_detail(detail)}")
+    print(f"imported {stored} of {len(bundle.entries) + len(bundle.refused)} kernel(s)")
+    return 0 if not bundle.refused else 1
+
+
+def _detail(detail) -> str:
+    if isinstance(detail, str):
+        return detail
+    speed = detail.speedup("eager") if detail.ok else None
+    return (f"{speed:.2f}x vs eager" if speed else "") if detail.ok else f"{detail.stage}: {detail.reason.splitlines()[0][:160] if detail.reason else ''}"
+
+
+def cmd_demo(args) -> int:
+    from .demo import run_demo
+
+    return run_demo(cache_dir=args.cache_dir, target=args.target)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

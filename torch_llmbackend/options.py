@@ -1,0 +1,137 @@
+"""All user-facing settings in one validated dataclass.
+
+Sources, later ones winning: the defaults below, `LLMBACKEND_<NAME>` environment variables,
+then `torch.compile(..., options={...})`. An unknown name or a value of the wrong type or
+outside its choices is an `OptionsError` that lists what is valid, never a silent default.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+TARGETS = ("auto", "cuda", "triton", "gemmini")
+MODES = ("search", "offline")
+FALLBACKS = ("auto", "inductor", "eager")
+PREFERS = ("fastest", "kernel")
+
+
+class OptionsError(ValueError):
+    pass
+
+
+def default_cache_dir() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
+    return os.path.join(base, "torch_llmbackend")
+
+
+@dataclass(frozen=True)
+class Options:
+    # what runs where
+    target: str = "auto"  # auto: cuda when the inputs are on a CUDA device, else none
+    mode: str = ""  # "" = search when an endpoint or key is configured, else offline
+    fallback: str = "auto"  # auto: on a GPU the faster of eager/Inductor by timing, on CPU Inductor
+    prefer: str = "fastest"  # "kernel": use a verified kernel even when a baseline is faster
+    min_subgraph_ops: int = 1  # compute ops a subgraph needs before it is worth a kernel
+    use_shipped_bundle: bool = True
+    # storage
+    cache_dir: str = field(default_factory=default_cache_dir)
+    # LLM endpoint (OpenAI-compatible)
+    base_url: str = ""
+    model: str = ""
+    api_key: str = field(default="", repr=False)
+    temperature: float = 0.2
+    max_tokens: int = 8192  # per reply
+    request_timeout_s: float = 120.0
+    retries: int = 3
+    max_concurrency: int = 4  # requests in flight across subgraphs
+    price_prompt_per_mtok: float = 0.0
+    price_completion_per_mtok: float = 0.0
+    # search budgets (per subgraph)
+    max_rounds: int = 4
+    max_search_tokens: int = 200_000
+    max_search_seconds: float = 600.0
+    target_speedup: float = 2.0  # stop early once a candidate beats the best baseline by this
+    samples_per_round: int = 1
+    plan_first: bool = False
+    use_knowledge: bool = True
+    # trust boundary
+    worker_timeout_s: float = 120.0
+    worker_memory_mb: int = 16384
+    allow_libraries: bool = False  # cuBLAS/cuDNN/ATen calls from CUDA C++ candidates
+    # visibility
+    log_table: bool = True
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        _check_choice("target", self.target, TARGETS)
+        if self.mode:
+            _check_choice("mode", self.mode, MODES)
+        _check_choice("fallback", self.fallback, FALLBACKS)
+        _check_choice("prefer", self.prefer, PREFERS)
+        for name in ("min_subgraph_ops", "max_rounds", "samples_per_round", "max_concurrency", "retries"):
+            if getattr(self, name) < (0 if name == "retries" else 1):
+                raise OptionsError(f"option {name}={getattr(self, name)!r} must be at least 1")
+        if not self.mode:
+            object.__setattr__(self, "mode", "search" if (self.base_url or self.api_key) else "offline")
+
+    @property
+    def search(self) -> bool:
+        return self.mode == "search"
+
+    def public(self) -> dict[str, Any]:
+        """The settings as a dict, with the API key masked (for logs and reports)."""
+        d = dataclasses.asdict(self)
+        d["api_key"] = "***" if self.api_key else ""
+        return d
+
+    @staticmethod
+    def resolve(options: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> "Options":
+        env = os.environ if env is None else env
+        fields = {f.name: f for f in dataclasses.fields(Options)}
+        values: dict[str, Any] = {}
+        for name, f in fields.items():
+            raw = env.get(f"LLMBACKEND_{name.upper()}")
+            if raw is not None and raw != "":
+                values[name] = _parse_env(name, raw, f.type)
+        if "api_key" not in values and env.get("OPENAI_API_KEY"):
+            values["api_key"] = env["OPENAI_API_KEY"]
+        for name, value in (options or {}).items():
+            if name not in fields:
+                raise OptionsError(f"unknown option {name!r}; valid options: {', '.join(sorted(fields))}")
+            values[name] = _check_type(name, value, fields[name].type)
+        return Options(**values)
+
+
+def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise OptionsError(f"option {name}={value!r} is not one of {', '.join(choices)}")
+
+
+_TYPES = {"str": str, "int": int, "float": float, "bool": bool}
+
+
+def _check_type(name: str, value: Any, type_name: str) -> Any:
+    want = _TYPES[type_name]
+    if want is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, bool) and want is not bool:
+        raise OptionsError(f"option {name} must be {type_name}, got {value!r}")
+    if not isinstance(value, want):
+        raise OptionsError(f"option {name} must be {type_name}, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _parse_env(name: str, raw: str, type_name: str) -> Any:
+    try:
+        if type_name == "bool":
+            if raw.lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        return _TYPES[type_name](raw)
+    except ValueError:
+        raise OptionsError(f"environment variable LLMBACKEND_{name.upper()}={raw!r} is not a valid {type_name}") from None

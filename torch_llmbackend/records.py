@@ -1,0 +1,121 @@
+"""Plain records passed between the layers (graph -> agent/evaluate -> store -> backend).
+
+This module imports nothing from the package, so every layer may use it without creating an
+import cycle. Records are JSON-friendly: `to_json()` / `from_json()` round-trip them through
+the store, bundles and worker pipes without pickling.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """Static description of one tensor crossing a subgraph boundary."""
+
+    shape: tuple[int, ...]
+    stride: tuple[int, ...]
+    dtype: str  # torch dtype name without the "torch." prefix, e.g. "float32"
+    device: str  # device type only ("cpu", "cuda"); the index never enters keys
+
+    def to_json(self) -> dict[str, Any]:
+        return {"shape": list(self.shape), "stride": list(self.stride), "dtype": self.dtype, "device": self.device}
+
+    @staticmethod
+    def from_json(d: dict[str, Any]) -> "TensorSpec":
+        return TensorSpec(tuple(d["shape"]), tuple(d["stride"]), d["dtype"], d["device"])
+
+    @property
+    def numel(self) -> int:
+        n = 1
+        for s in self.shape:
+            n *= s
+        return n
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One subgraph, self-contained: what the agent must write a kernel for and what the
+    evaluator verifies a candidate against.
+
+    `reference_source` is a KernelBench-style module: `Model(nn.Module)` whose forward takes the
+    subgraph inputs positionally and returns one tensor (one output) or a tuple (several),
+    `get_inputs()` and `get_init_inputs()` (always `[]`: parameters are graph inputs after
+    AOTAutograd). A candidate is a module defining `ModelNew` with the same contract.
+    """
+
+    key: str
+    signature: str  # canonical, human-readable text the key is the hash of
+    target: str  # "triton" | "cuda" | "gemmini"
+    ops: tuple[str, ...]  # aten op names in graph order, e.g. ("aten.addmm.default", ...)
+    inputs: tuple[TensorSpec, ...]
+    outputs: tuple[TensorSpec, ...]
+    reference_source: str
+    flops: int = 0  # estimated useful floating-point (or int) operations, for the roofline
+    bytes_moved: int = 0  # minimum bytes: each input read once, each output written once
+
+    def to_json(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["inputs"] = [t.to_json() for t in self.inputs]
+        d["outputs"] = [t.to_json() for t in self.outputs]
+        d["ops"] = list(self.ops)
+        return d
+
+    @staticmethod
+    def from_json(d: dict[str, Any]) -> "Problem":
+        d = dict(d)
+        d["inputs"] = tuple(TensorSpec.from_json(t) for t in d["inputs"])
+        d["outputs"] = tuple(TensorSpec.from_json(t) for t in d["outputs"])
+        d["ops"] = tuple(d["ops"])
+        return Problem(**d)
+
+
+@dataclass
+class Timing:
+    """Median and spread of one callable's run time, in microseconds (or simulated cycles)."""
+
+    median: float
+    p20: float
+    p80: float
+    runs: int
+    unit: str = "us"  # "us" on a GPU/CPU clock, "cycles" for the Gemmini simulator
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @staticmethod
+    def from_json(d: dict[str, Any]) -> "Timing":
+        return Timing(**d)
+
+
+@dataclass
+class Evaluation:
+    """What the trust boundary says about one candidate for one problem.
+
+    `stage` is where it stopped: "extract", "static", "build", "guard" (called PyTorch compute at
+    run time), "verify", "timing", "crash" (the worker died or hung), or "ok". `reason` is plain
+    text fit to show a user and to feed back to the LLM.
+    """
+
+    ok: bool
+    stage: str
+    reason: str
+    verification: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, Any] = field(default_factory=dict)  # name -> Timing json; "device" -> str
+    flags: list[str] = field(default_factory=list)  # e.g. "beyond-roofline"
+    profile: str = ""  # a few lines the LLM can act on
+
+    def speedup(self, baseline: str) -> float | None:
+        cand, base = self.timings.get("candidate"), self.timings.get(baseline)
+        if not cand or not base or not cand.get("median"):
+            return None
+        return base["median"] / cand["median"]
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @staticmethod
+    def from_json(d: dict[str, Any]) -> "Evaluation":
+        return Evaluation(**d)

@@ -1,0 +1,1 @@
+"""Persistence: kernel cache, bundles, knowledge base."""
