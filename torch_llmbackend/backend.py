@@ -262,7 +262,8 @@ class GraphCompiler:
         try:
             from torch._inductor.compile_fx import compile_fx_inner
 
-            compiled = compile_fx_inner(gm, example_inputs)
+            lowered = _inductor_decomposed(gm, example_inputs)
+            compiled = compile_fx_inner(lowered, example_inputs)
         except Exception as e:  # Inductor failing must not fail the user's compile
             log.warning("Inductor failed on the %s graph (%s: %s); it runs eagerly", self.name, type(e).__name__, e)
             return make_boxed_func(gm), "eager (Inductor failed)"
@@ -334,6 +335,22 @@ def _whole_graph_row(graph: str, gm: torch.fx.GraphModule, reason: str) -> dict[
         "inductor_time": None, "time_unit": None, "speedup_vs_eager": None, "speedup_vs_inductor": None,
         "device": None, "usage": {},
     }
+
+
+def _inductor_decomposed(gm: torch.fx.GraphModule, example_inputs) -> torch.fx.GraphModule:
+    """Retrace the graph with Inductor's decompositions: ours stop at core ATen (so keys and
+    kernels see ops like gelu whole), but Inductor has no lowering for some core ops and expects
+    them decomposed. Our kernel ops pass through opaque, via their fake implementations."""
+    from torch._guards import detect_fake_mode
+    from torch._inductor.decomposition import select_decomp_table
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.fx.experimental.proxy_tensor import make_fx
+
+    fake_mode = detect_fake_mode(example_inputs) or FakeTensorMode()
+    fakes = [fake_mode.from_tensor(t) if isinstance(t, torch.Tensor) and not isinstance(t, torch._subclasses.FakeTensor) else t
+             for t in example_inputs]
+    with fake_mode:
+        return make_fx(gm, decomposition_table=select_decomp_table())(*fakes)
 
 
 def _real_inputs(example_inputs) -> list:

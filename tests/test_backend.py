@@ -1,0 +1,92 @@
+"""torch.compile(model, backend="llm") end to end on the CPU: correct forward and backward,
+a report row with a reason for everything that was not a verified kernel."""
+import copy
+import logging
+
+import pytest
+import torch
+
+import torch_llmbackend
+
+from .models import MLP, AttentionBlock, ConvNet, inputs_for
+
+
+def compile_and_compare(model, options):
+    torch.manual_seed(0)
+    eager_model, llm_model = model, copy.deepcopy(model)
+    (x,) = inputs_for(model)
+    x_eager, x_llm = x.clone().requires_grad_(), x.clone().requires_grad_()
+    compiled = torch.compile(llm_model, backend="llm", options=options)
+    out = compiled(x_llm)
+    ref = eager_model(x_eager)
+    torch.testing.assert_close(out, ref, rtol=1e-4, atol=1e-5)
+    out.square().sum().backward()
+    ref.square().sum().backward()
+    torch.testing.assert_close(x_llm.grad, x_eager.grad, rtol=1e-4, atol=1e-5)
+    for p_llm, p_eager in zip(llm_model.parameters(), eager_model.parameters()):
+        torch.testing.assert_close(p_llm.grad, p_eager.grad, rtol=1e-4, atol=1e-5)
+    return torch_llmbackend.report()
+
+
+@pytest.mark.parametrize("model_cls", [MLP, ConvNet, AttentionBlock])
+def test_models_match_eager_forward_and_backward_with_the_triton_target(cache_dir, model_cls):
+    rows = compile_and_compare(model_cls(), {"target": "triton", "fallback": "eager"})
+    graphs = {r["graph"] for r in rows}
+    assert {"forward", "backward"} <= graphs
+    subgraphs = [r for r in rows if r["subgraph"] is not None]
+    assert subgraphs, "the triton target should find subgraphs"
+    for r in rows:
+        assert r["source"] == "fallback" and r["reason"], r
+        assert r["verified"] is False
+    assert all(len(r["key"]) == 64 and "offline" in r["reason"] for r in subgraphs)
+
+
+def test_without_a_target_the_whole_graph_falls_back_with_the_reason(cache_dir):
+    rows = compile_and_compare(MLP(), {"fallback": "eager"})
+    assert rows and all(r["target"] == "none" for r in rows)
+    assert "no kernel target for cpu inputs" in rows[0]["reason"]
+
+
+def test_inductor_runs_the_rest_on_cpu_by_default(cache_dir):
+    torch._dynamo.reset()
+    model = MLP()
+    (x,) = inputs_for(model)
+    with torch.no_grad():
+        out = torch.compile(model, backend="llm", options={"target": "triton"})(x)
+        torch.testing.assert_close(out, model(x), rtol=1e-4, atol=1e-5)
+    rows = torch_llmbackend.report()
+    assert rows[0]["runs"] == "inductor"
+
+
+def test_misses_are_queued_for_batch_export(cache_dir):
+    from torch_llmbackend.store.kernels import KernelStore
+
+    compile_and_compare(MLP(), {"target": "triton", "fallback": "eager"})
+    keys = {r["key"] for r in torch_llmbackend.report() if r["key"]}
+    with KernelStore(cache_dir) as store:
+        assert keys <= {p.key for p in store.pending()}
+
+
+def test_the_table_is_logged_once_per_compiled_graph(cache_dir, caplog):
+    with caplog.at_level(logging.INFO, logger="torch_llmbackend"):
+        compile_and_compare(MLP(), {"target": "triton", "fallback": "eager"})
+    tables = [r for r in caplog.records if "graph compiled in" in r.getMessage()]
+    assert len(tables) == 2  # forward and backward
+    assert "offline" in tables[0].getMessage()
+
+
+def test_dynamic_shapes_fall_back_with_that_reason(cache_dir):
+    model = MLP()
+    compiled = torch.compile(model, backend="llm", dynamic=True, options={"target": "triton", "fallback": "eager"})
+    with torch.no_grad():
+        for n in (3, 5):
+            x = torch.randn(n, 16)
+            torch.testing.assert_close(compiled(x), model(x), rtol=1e-4, atol=1e-5)
+    reasons = " ".join(r["reason"] for r in torch_llmbackend.report())
+    assert "dynamic shape" in reasons
+
+
+def test_the_gemmini_name_is_valid_even_where_its_target_cannot_run(cache_dir):
+    rows = compile_and_compare(MLP(), {"target": "cuda", "fallback": "eager"})
+    assert all(r["source"] == "fallback" for r in rows)
+    assert "cuda target" in rows[0]["reason"]
