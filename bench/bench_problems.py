@@ -1,0 +1,215 @@
+"""Every benchmark problem under eager, Inductor and backend="llm", timed with pytest-benchmark.
+
+On the GPU machine (see bench/README.md):
+
+    pytest bench/bench_problems.py --benchmark-enable --benchmark-json bench/results/DATE-GPU.json
+
+Each problem is one benchmark group holding its three backends. Before timing, a compiled
+model's output is checked against eager on the same weights and inputs (and again after
+timing); the verdict and the errors go into extra_info, and a wrong output fails the test after
+it has been timed, so it is both recorded and seen.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Callable
+
+import pytest
+import torch
+
+from bench.problems import all_problems, footprint, get_problem, smallest_problems
+
+BACKENDS = ("eager", "inductor", "llm")
+# Relative and absolute tolerance by output dtype (the project's verification tolerances).
+TOLERANCE = {torch.float32: 1e-4, torch.float16: 1e-2, torch.bfloat16: 1e-2}
+CPU_SMOKE_PROBLEMS = 3
+MAX_CALLS_PER_ROUND = 1000
+
+if TYPE_CHECKING:
+    from bench.conftest import BenchSettings
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "problem_id" not in metafunc.fixturenames:
+        return
+    cpu_smoke = metafunc.config.getoption("--bench-cpu") and not torch.cuda.is_available()
+    problems = smallest_problems(CPU_SMOKE_PROBLEMS, level=1) if cpu_smoke else all_problems()
+    cases = [(p.meta.id, backend) for p in problems for backend in BACKENDS]
+    metafunc.parametrize("problem_id,backend", cases, ids=[f"{pid}-{b}" for pid, b in cases])
+
+
+@dataclass(frozen=True)
+class OutputCheck:
+    correct: bool
+    max_abs_error: float
+    max_rel_error: float  # |actual - expected| / (|expected| + atol)
+    tolerance: float
+    reason: str = ""
+
+
+def _flat(value: Any) -> list[torch.Tensor]:
+    if isinstance(value, torch.Tensor):
+        return [value]
+    return [t for v in value for t in _flat(v)]
+
+
+def check_outputs(actual: Any, expected: Any) -> OutputCheck:
+    """Compare every output tensor with the dtype's tolerance; shapes and dtypes must match."""
+    got, want = _flat(actual), _flat(expected)
+    tol = max(TOLERANCE.get(t.dtype, 0.0) for t in want)
+    if len(got) != len(want):
+        return OutputCheck(False, math.inf, math.inf, tol, f"{len(got)} outputs, expected {len(want)}")
+    correct, max_abs, max_rel, reasons = True, 0.0, 0.0, []
+    for i, (a, e) in enumerate(zip(got, want)):
+        if a.shape != e.shape or a.dtype != e.dtype:
+            return OutputCheck(False, math.inf, math.inf, tol, f"output {i}: {a.dtype}{list(a.shape)}, expected {e.dtype}{list(e.shape)}")
+        t = TOLERANCE.get(e.dtype, 0.0)
+        a64, e64 = a.double(), e.double()
+        close = torch.isclose(a64, e64, rtol=t, atol=t, equal_nan=True)
+        if not bool(close.all()):
+            correct = False
+            reasons.append(f"output {i}: {int((~close).sum())} of {close.numel()} elements off")
+        both_finite = a64.isfinite() & e64.isfinite()
+        diff = torch.where(both_finite, (a64 - e64).abs(), torch.zeros_like(a64))
+        if diff.numel():
+            max_abs = max(max_abs, float(diff.max()))
+            max_rel = max(max_rel, float((diff / (e64.abs() + max(t, 1e-12))).max()))
+    return OutputCheck(correct, max_abs, max_rel, tol, "; ".join(reasons))
+
+
+@lru_cache(maxsize=None)
+def find_llm_backend() -> tuple[Any, str]:
+    """(backend for torch.compile, how it was found), or (None, why it is unavailable)."""
+    from torch._dynamo.backends.registry import lookup_backend
+    from torch._dynamo.exc import InvalidBackend
+
+    try:
+        lookup_backend("llm")
+        return "llm", "entry point"
+    except InvalidBackend:
+        pass
+    except Exception as e:  # registered, but its module fails to import
+        return None, f"backend 'llm' is registered but does not load: {type(e).__name__}: {e}"
+    try:
+        from torch_llmbackend.backend import llm_backend
+    except ImportError as e:
+        return None, f"backend 'llm' is not available yet ({e})"
+    return llm_backend, "torch_llmbackend.backend (package not installed)"
+
+
+def compiler_for(backend: str, settings: BenchSettings) -> Callable[[torch.nn.Module], Callable]:
+    if backend == "eager":
+        return lambda model: model
+    if backend == "inductor":
+        return lambda model: torch.compile(model, backend="inductor")
+    llm, how = find_llm_backend()
+    if llm is None:
+        pytest.skip(how)
+    options = {"mode": "offline", "cache_dir": settings.llm_cache_dir}
+    return lambda model: torch.compile(model, backend=llm, options=options)
+
+
+def synchronizer(device: str) -> Callable[[], None]:
+    return torch.cuda.synchronize if device == "cuda" else (lambda: None)
+
+
+def calls_per_round(model: torch.nn.Module, inputs: list, sync: Callable[[], None], min_round_s: float) -> int:
+    """Forwards per timed round so that a round lasts about min_round_s, from eager's speed."""
+    best = math.inf
+    for _ in range(3):
+        sync()
+        start = time.perf_counter()
+        model(*inputs)
+        sync()
+        best = min(best, time.perf_counter() - start)
+    return max(1, min(MAX_CALLS_PER_ROUND, math.ceil(min_round_s / max(best, 1e-9))))
+
+
+def timed_step(fn: Callable, inputs: list, calls: int, sync: Callable[[], None]) -> Callable[[], None]:
+    """The benchmarked callable. pytest-benchmark calls it `calls` times per round and divides
+    the round's time by `calls`; synchronizing on the last call of each round makes the round
+    cover all the GPU work it launched, without one synchronize per call."""
+    count = 0
+
+    def step() -> None:
+        nonlocal count
+        fn(*inputs)
+        count += 1
+        if count % calls == 0:
+            sync()
+
+    return step
+
+
+def test_problem(
+    benchmark,
+    bench_settings: BenchSettings,
+    bench_environment: dict[str, Any],
+    calls_per_round_cache: dict[str, int],
+    problem_id: str,
+    backend: str,
+) -> None:
+    problem = get_problem(problem_id)
+    compile_model = compiler_for(backend, bench_settings)
+    device, sync = bench_settings.device, synchronizer(bench_settings.device)
+    torch._dynamo.reset()
+    model, inputs = problem.instantiate(device, seed=bench_settings.seed)
+    try:
+        with torch.no_grad():
+            expected = model(*inputs)
+            if problem_id not in calls_per_round_cache:
+                calls_per_round_cache[problem_id] = calls_per_round(model, inputs, sync, bench_settings.min_round_s)
+            calls = calls_per_round_cache[problem_id]
+            fn = compile_model(model)
+            sync()
+            start = time.perf_counter()
+            out = fn(*inputs)  # the first call compiles
+            sync()
+            compile_s = time.perf_counter() - start
+            before = check_outputs(out, expected)
+            del out
+
+            size = footprint(problem_id)
+            benchmark.group = problem_id
+            benchmark.extra_info.update(
+                problem=problem_id,
+                level=problem.meta.level,
+                backend=backend,
+                dtype=str(problem.meta.dtype).removeprefix("torch."),
+                device=torch.cuda.get_device_name() if device == "cuda" else "cpu",
+                calls_per_round=calls,
+                first_call_s=compile_s,
+                flops=size.flops,
+                io_bytes=size.input_bytes + size.param_bytes + size.output_bytes,
+                **{f"env_{k}": v for k, v in bench_environment.items()},
+            )
+            if backend == "llm":
+                benchmark.extra_info.update(llm_backend=find_llm_backend()[1], llm_cache_dir=bench_settings.llm_cache_dir)
+
+            sync()
+            benchmark.pedantic(
+                timed_step(fn, inputs, calls, sync),
+                iterations=calls,
+                rounds=bench_settings.rounds,
+                warmup_rounds=bench_settings.warmup_rounds,
+            )
+            sync()
+            after = check_outputs(fn(*inputs), expected)  # a kernel may go wrong only once warm
+    finally:
+        torch._dynamo.reset()
+        if device == "cuda":
+            torch.cuda.empty_cache()
+
+    correct = before.correct and after.correct
+    worst = before if before.max_abs_error >= after.max_abs_error else after
+    benchmark.extra_info.update(
+        correct=correct,
+        max_abs_error=worst.max_abs_error,
+        max_rel_error=max(before.max_rel_error, after.max_rel_error),
+        tolerance=worst.tolerance,
+        mismatch=before.reason or after.reason,
+    )
+    assert correct, f"{backend} output differs from eager on {problem_id}: {asdict(before)} / after timing {asdict(after)}"

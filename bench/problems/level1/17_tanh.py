@@ -1,0 +1,19 @@
+"""tanh applied elementwise to a (4096, 16384) tensor."""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+ROWS, COLS = 4096, 16384
+
+
+class Model(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(x)
+
+
+def get_inputs():
+    return [torch.randn(ROWS, COLS)]
+
+
+def get_init_inputs():
+    return []

@@ -1,0 +1,22 @@
+"""3x3 convolution 64 -> 128 channels with padding 1 on (32, 64, 56, 56)."""
+import torch
+import torch.nn as nn
+
+BATCH, IN_CH, OUT_CH, SIZE = 32, 64, 128, 56
+
+
+class Model(nn.Module):
+    def __init__(self, in_channels: int, out_channels: int):
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(x)
+
+
+def get_inputs():
+    return [torch.randn(BATCH, IN_CH, SIZE, SIZE)]
+
+
+def get_init_inputs():
+    return [IN_CH, OUT_CH]
