@@ -1,0 +1,360 @@
+"""The search for one subgraph's kernel, and for many at once.
+
+Each round: prompt -> reply -> extract -> evaluate (static checks, build, verification,
+timing and profile all happen in the evaluator's worker) -> feedback text for the next round.
+Several samples per round form a small beam: all are evaluated, the most promising one carries
+the conversation on, the others are summarised in its feedback. The search stops on a budget
+(rounds, tokens, wall time) or once the best verified candidate beats the faster baseline by
+Options.target_speedup; that candidate goes to the store with its provenance.
+
+The endpoint failing for good (`EndpointUnavailable`) is warned about once per Searcher (one
+Searcher serves one compile) and every search still waiting returns at once, so the compile
+goes on with fallbacks instead of hitting a dead server once per subgraph.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..options import Options
+from ..records import Evaluation, Problem
+from . import prompts
+from .extract import extract_code
+from .knowledge import KnowledgeLink
+from .progress import SearchProgress
+from .provider import DeadlineExceeded, EndpointUnavailable, MalformedResponse, Provider, Reply, RequestRejected, Usage
+from .transcript import Transcript
+from .winners import best_baseline, evaluate_safely, kernel_entry, rank, speedup_over_best
+
+log = logging.getLogger("torch_llmbackend.agent")
+
+
+@dataclass
+class SearchResult:
+    key: str
+    entry: Any  # store.kernels.KernelEntry of the winner, or None
+    best: Evaluation | None  # the best verified evaluation, else the furthest-reaching failure
+    reason: str  # why the search stopped, in words for the compile report
+    rounds: int
+    usage: dict[str, Any]  # Usage.to_json(): requests, prompt/completion/total tokens, cost
+    transcript_path: str | None = None
+    speedup: float | None = None  # the winner's speed-up over the faster baseline
+
+    @property
+    def ok(self) -> bool:
+        return self.entry is not None
+
+
+@dataclass
+class Sample:
+    """One reply of a round and what became of it."""
+
+    label: str
+    reply: str | None = None
+    plan: str = ""
+    source: str | None = None
+    evaluation: Evaluation | None = None
+    truncated: bool = False
+    error: str = ""  # the endpoint's answer was unusable; the LLM never saw this
+    stop: str = ""  # this sample ended the search (budget, dead endpoint, rejected request)
+
+
+@dataclass
+class _Best:
+    source: str
+    evaluation: Evaluation
+    round: int
+    sample: Sample
+
+
+class _Stop(Exception):
+    """A budget ran out before a request."""
+
+
+class Searcher:
+    def __init__(self, options: Options, evaluator: Any, store: Any, kb: Any = None, *, provider: Provider | None = None) -> None:
+        self.options = options
+        self.evaluator = evaluator
+        self.store = store
+        self.knowledge = KnowledgeLink(kb, options)
+        self.usage = Usage()  # all requests of this Searcher (one compile)
+        self._provider = provider
+        self._dead: EndpointUnavailable | None = None
+        self._lock = threading.Lock()
+        # One evaluation at a time: concurrent timing on one device would make timings lie.
+        self._evaluate_lock = threading.Lock()
+        self._progress = SearchProgress(options.progress)
+
+    @property
+    def endpoint_error(self) -> EndpointUnavailable | None:
+        return self._dead
+
+    def search(self, problem: Problem) -> SearchResult:
+        with self._progress:
+            return self._search(problem)
+
+    def search_many(self, problems: list[Problem]) -> dict[str, SearchResult]:
+        """Search several subgraphs concurrently (Options.max_concurrency at a time); equal
+        keys are searched once."""
+        unique = list({p.key: p for p in problems}.values())
+        if not unique:
+            return {}
+        workers = min(self.options.max_concurrency, len(unique))
+        with self._progress, ThreadPoolExecutor(max_workers=workers, thread_name_prefix="llm-search") as pool:
+            futures = {p.key: pool.submit(self._search, p) for p in unique}
+            return {key: f.result() for key, f in futures.items()}
+
+    # plumbing shared by the per-problem searches -------------------------------------------
+    def provider(self) -> Provider:
+        with self._lock:
+            if self._provider is None:
+                self._provider = Provider(self.options)  # raises EndpointUnavailable without a model
+            return self._provider
+
+    def endpoint_failed(self, error: EndpointUnavailable) -> None:
+        with self._lock:
+            first, self._dead = self._dead is None, self._dead or error
+        if first:
+            log.warning("LLM endpoint unavailable: %s. No more LLM requests in this compile; "
+                        "subgraphs without a cached kernel fall back.", error)
+
+    def chat(self, messages: list[dict[str, str]], usage: Usage, deadline: float) -> Reply:
+        if self._dead is not None:
+            raise self._dead
+        try:
+            reply = self.provider().chat(messages, deadline=deadline)
+        except EndpointUnavailable as e:
+            self.endpoint_failed(e)
+            raise
+        with self._lock:
+            usage.add(reply.usage)
+            self.usage.add(reply.usage)
+        return reply
+
+    def evaluate(self, problem: Problem, source: str) -> Evaluation:
+        with self._evaluate_lock:
+            return evaluate_safely(self.evaluator, problem, source)
+
+    def baselines(self, problem: Problem) -> dict:
+        with self._evaluate_lock:
+            try:
+                return dict(self.evaluator.baselines(problem))
+            except Exception as e:
+                log.warning("baseline timing failed for %s: %s", problem.key[:16], e)
+                return {}
+
+    def _search(self, problem: Problem) -> SearchResult:
+        return _ProblemSearch(self, problem).run()
+
+
+class _ProblemSearch:
+    """The state of one subgraph's search."""
+
+    def __init__(self, searcher: Searcher, problem: Problem) -> None:
+        self.s = searcher
+        self.options = searcher.options
+        self.problem = problem
+        self.usage = Usage()
+        self.history: list[prompts.Turn] = []
+        self.best: _Best | None = None
+        self.furthest: Evaluation | None = None  # the failure that got furthest, when nothing verified
+        self.samples: list[Sample] = []  # every sample of every round, for the knowledge base
+        self.rounds = 0
+        self.started = time.monotonic()
+        self._baselines: dict | None = None
+        self.transcript: Transcript | None = None
+
+    def run(self) -> SearchResult:
+        if self.s.endpoint_error is not None:
+            return self._result(f"LLM endpoint unavailable: {self.s.endpoint_error}")
+        try:
+            self.transcript = Transcript(self.options.cache_dir, self.problem.key,
+                                         f"Search for subgraph {self.problem.key} ({self.problem.target})")
+            self.transcript.note(f"model: {self.options.model}  \nendpoint: {self.options.base_url or 'default'}  \n"
+                                 f"signature:\n\n{prompts.fence(self.problem.signature, 'text')}")
+        except OSError as e:
+            log.warning("cannot write a search transcript under %s: %s", self.options.cache_dir, e)
+        knowledge = self.s.knowledge.retrieve(self.problem)
+        task = self.s._progress.task(f"kernel {self.problem.key[:10]}", self.options.max_rounds)
+        reason = ""
+        for rnd in range(1, self.options.max_rounds + 1):
+            reason = self._budget_reason()
+            if reason:
+                break
+            self.rounds = rnd
+            samples = self._round(rnd, knowledge)
+            self._take(samples)
+            self.s._progress.update(task, advance=1, status=self._status())
+            stops = [s.stop for s in samples if s.stop]
+            speedup = self._speedup()
+            if speedup is not None and speedup >= self.options.target_speedup:
+                base = best_baseline(self.best.evaluation, self._baselines)
+                reason = f"target speed-up reached: {speedup:.2f}x over {base[0]} in round {rnd}"
+                break
+            if stops:
+                reason = stops[0]
+                break
+        else:
+            reason = f"round budget spent ({self.options.max_rounds} rounds)"
+        result = self._finish(reason)
+        self.s._progress.finish(task, "stored" if result.ok else "no kernel")
+        return result
+
+    # one round ---------------------------------------------------------------------------
+    def _round(self, rnd: int, knowledge: str) -> list[Sample]:
+        best = None
+        if self.best is not None:
+            best = (self.best.source, prompts.summary_line(self.best.evaluation, self._baselines))
+        messages = prompts.build_messages(self.problem, knowledge, self.history, best)
+        n = self.options.samples_per_round
+        labels = [f"round {rnd}" + (f", sample {i + 1}" if n > 1 else "") for i in range(n)]
+        if n == 1:
+            return [self._sample(labels[0], messages)]
+        with ThreadPoolExecutor(max_workers=n, thread_name_prefix="llm-sample") as pool:
+            return list(pool.map(lambda label: self._sample(label, messages), labels))
+
+    def _sample(self, label: str, messages: list[dict[str, str]]) -> Sample:
+        sample = Sample(label)
+        try:
+            if self.options.plan_first:
+                sample.plan = self._ask(f"{label} (plan)", prompts.plan_messages(messages)).text
+                messages = prompts.implement_messages(messages, sample.plan)
+            reply = self._ask(label, messages)
+        except _Stop as e:
+            sample.stop = str(e)
+            return sample
+        except EndpointUnavailable as e:
+            sample.stop = f"LLM endpoint unavailable: {e}"
+            return sample
+        except RequestRejected as e:
+            sample.stop = str(e)
+            return sample
+        except MalformedResponse as e:
+            sample.error = str(e)
+            self._note(f"**{label}**: {e} (counted as a failed sample)")
+            return sample
+        sample.reply = reply.text
+        extraction = extract_code(reply.text)
+        sample.truncated = extraction.truncated or reply.finish_reason == "length"
+        if extraction.source is None:
+            sample.evaluation = Evaluation(ok=False, stage="extract", reason=extraction.feedback)
+        else:
+            sample.source = extraction.source
+            sample.evaluation = self.s.evaluate(self.problem, extraction.source)
+        self._note(f"**{label}** outcome: {prompts.summary_line(sample.evaluation, self._baselines_for(sample.evaluation))}")
+        return sample
+
+    def _ask(self, label: str, messages: list[dict[str, str]]) -> Reply:
+        reason = self._budget_reason()
+        if reason:
+            raise _Stop(reason)
+        if self.transcript:
+            self.transcript.request(label, messages)
+        try:
+            reply = self.s.chat(messages, self.usage, deadline=self.started + self.options.max_search_seconds)
+        except DeadlineExceeded as e:
+            raise _Stop(self._budget_reason() or str(e)) from e
+        if self.transcript:
+            u = reply.usage
+            self.transcript.reply(label, reply.text, f"{reply.model}, {u.prompt_tokens}+{u.completion_tokens} tokens"
+                                  + (" (estimated)" if u.estimated else "") + f", finish: {reply.finish_reason}")
+        return reply
+
+    def _take(self, samples: list[Sample]) -> None:
+        """Keep the best verified candidate; carry the most promising reply on."""
+        self.samples += samples
+        for s in samples:
+            e = s.evaluation
+            if e is None:
+                continue
+            if e.ok and s.source and (self.best is None or rank(e) > rank(self.best.evaluation)):
+                self.best = _Best(s.source, e, self.rounds, s)
+            if not e.ok and rank(e) >= rank(self.furthest):
+                self.furthest = e
+        answered = sorted((s for s in samples if s.evaluation is not None), key=lambda s: rank(s.evaluation), reverse=True)
+        if not answered:
+            return
+        chosen = answered[0]
+        feedback = prompts.feedback_text(chosen.evaluation, self.options.target_speedup, self._baselines_for(chosen.evaluation))
+        if chosen.truncated:
+            feedback = ("Your reply was cut off (it hit the token limit or left a code fence open); "
+                        "answer more briefly.\n\n" + feedback)
+        others = answered[1:]
+        if others:
+            feedback += "\n\nYour other attempts this round:\n" + "\n".join(
+                f"- {prompts.summary_line(s.evaluation, self._baselines)}" for s in others)
+        self.history.append(prompts.Turn(chosen.reply, feedback))
+
+    # budgets and results -------------------------------------------------------------------
+    def _budget_reason(self) -> str:
+        if self.s.endpoint_error is not None:
+            return f"LLM endpoint unavailable: {self.s.endpoint_error}"
+        if self.usage.total_tokens >= self.options.max_search_tokens:
+            return f"token budget spent ({self.usage.total_tokens:,} of {self.options.max_search_tokens:,} tokens)"
+        elapsed = time.monotonic() - self.started
+        if elapsed >= self.options.max_search_seconds:
+            return f"time budget spent ({elapsed:.0f}s of {self.options.max_search_seconds:g}s)"
+        return ""
+
+    def _baselines_for(self, evaluation: Evaluation) -> dict | None:
+        """Baseline timings, fetched from the evaluator once, only when a verified candidate's
+        evaluation does not already carry them."""
+        if evaluation.ok and self._baselines is None and best_baseline(evaluation) is None:
+            self._baselines = self.s.baselines(self.problem)
+        return self._baselines
+
+    def _speedup(self) -> float | None:
+        return speedup_over_best(self.best.evaluation, self._baselines) if self.best else None
+
+    def _status(self) -> str:
+        speedup = self._speedup()
+        if speedup is not None:
+            return f"best {speedup:.2f}x"
+        return "verified" if self.best else (f"last: {self.furthest.stage}" if self.furthest else "")
+
+    def _note(self, text: str) -> None:
+        if self.transcript:
+            self.transcript.note(text)
+
+    def _finish(self, reason: str) -> SearchResult:
+        entry = None
+        if self.best is not None:
+            speedup = self._speedup()
+            timing = f"{speedup:.2f}x over the faster baseline" if speedup is not None else "not timed against a baseline"
+            if not reason.startswith("target speed-up"):
+                reason += f"; best verified candidate: {timing} (round {self.best.round})"
+            entry = self._store()
+        elif self.furthest is not None:
+            reason += f"; no verified candidate (furthest: {prompts.summary_line(self.furthest)})"
+        else:
+            reason += "; no candidate was evaluated"
+        self._note(f"**Result**: {reason}  \nusage: {self.usage.to_json()}")
+        self.s.knowledge.record(self, reason)
+        return self._result(reason, entry)
+
+    def _store(self) -> Any:
+        provenance = {
+            "author": self.options.model, "rounds": self.rounds, "round_found": self.best.round,
+            "tokens": self.usage.total_tokens, "prompt_tokens": self.usage.prompt_tokens,
+            "completion_tokens": self.usage.completion_tokens, "requests": self.usage.requests,
+            "cost": self.usage.cost, "endpoint": self.options.base_url or "default", "via": "search",
+            "transcript": self.transcript.path if self.transcript else None,
+        }
+        entry = kernel_entry(self.problem, self.best.source, self.best.evaluation, provenance)
+        try:
+            self.s.store.put(entry)
+            self.s.store.clear_pending(self.problem.key)
+        except Exception as e:  # the kernel is still usable in this process
+            log.warning("could not save the kernel for %s to the store: %s", self.problem.key[:16], e)
+        return entry
+
+    def _result(self, reason: str, entry: Any = None) -> SearchResult:
+        best = self.best.evaluation if self.best else self.furthest
+        return SearchResult(
+            key=self.problem.key, entry=entry, best=best, reason=reason, rounds=self.rounds, usage=self.usage.to_json(),
+            transcript_path=self.transcript.path if self.transcript else None, speedup=self._speedup(),
+        )
