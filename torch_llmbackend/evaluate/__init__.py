@@ -1,0 +1,117 @@
+"""The trust boundary: everything an LLM wrote, or a bundle brought, passes here before use.
+
+    evaluator = Evaluator(options)
+    evaluation = evaluator.evaluate(problem, source)   # -> records.Evaluation
+    evaluator.baselines(problem)                       # -> {"eager": timing json, "inductor": ...}
+    evaluator.close()
+
+Static checks run here, in the caller (cheap, nothing of the candidate runs). Building, the
+run-time guard, verification against eager and timing run in a worker process (worker.py,
+pipeline.py) with a time and memory limit; a crash or hang there costs that candidate only.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+
+from ..options import Options
+from ..records import Evaluation, Problem
+from ..targets import get_target
+from .integrity import content_hash, hash_matches
+from .pipeline import problem_device
+from .static_checks import Violation, check_candidate, format_violations
+from .worker import WorkerCrash, WorkerPool, WorkerSpec
+
+log = logging.getLogger("torch_llmbackend.evaluate")
+
+DEFAULT_BASELINES = ("eager", "inductor")
+BASELINE_TIMEOUT_S = 600.0  # Inductor compiles the reference (trusted code) on first use
+
+
+class Evaluator:
+    """Evaluates candidates for problems. Thread-safe; one worker pool per kind of worker.
+
+    `workers`: candidates evaluated at once per device kind (plus one warm spare process).
+    `baseline_names`: which baselines to time ("eager", "inductor"); tests on the CPU leave
+    Inductor out because compiling it costs seconds.
+    """
+
+    def __init__(self, options: Options | None = None, *, workers: int = 1, baseline_names: tuple[str, ...] = DEFAULT_BASELINES):
+        self.options = options or Options()
+        self.workers = workers
+        self.baseline_names = tuple(baseline_names)
+        self._pools: dict[WorkerSpec, WorkerPool] = {}
+        self._baselines: dict[str, dict] = {}
+        self._lock = threading.Lock()
+
+    # --- public API -------------------------------------------------------------------------
+    def check(self, problem: Problem, source: str) -> list[Violation]:
+        """Static checks only (no code runs)."""
+        target = get_target(problem.target)
+        return check_candidate(source, target.allowed_imports, allow_libraries=self.options.allow_libraries)
+
+    def evaluate(self, problem: Problem, source: str) -> Evaluation:
+        if not source or not source.strip():
+            return Evaluation(False, "extract", "the reply held no code: answer with one complete Python module defining ModelNew")
+        violations = self.check(problem, source)
+        if violations:
+            return Evaluation(False, "static", "rejected before running:\n" + format_violations(violations), verification={"violations": [v.__dict__ for v in violations]})
+        return self._evaluate_in_worker(problem, source)
+
+    def baselines(self, problem: Problem) -> dict[str, dict]:
+        """Timing json per baseline name (an entry with "error" where one could not run)."""
+        with self._lock:
+            cached = self._baselines.get(problem.key)
+        if cached is not None:
+            return cached
+        try:
+            reply = self._pool(problem).request({"op": "baselines", "problem": problem.to_json(), "names": list(self.baseline_names)}, timeout=max(self.options.worker_timeout_s, BASELINE_TIMEOUT_S))
+        except WorkerCrash as e:
+            log.warning("timing the baselines of %s failed: %s", problem.key, e.reason)
+            return {name: {"error": e.reason} for name in self.baseline_names}
+        if "error" in reply:
+            return {name: {"error": reply["error"][-500:]} for name in self.baseline_names}
+        with self._lock:
+            self._baselines[problem.key] = reply["baselines"]
+        return reply["baselines"]
+
+    def warm_up(self, problem: Problem) -> None:
+        """Start the worker for this kind of problem now, so the first candidate does not wait."""
+        self._pool(problem).warm_up()
+
+    def close(self) -> None:
+        with self._lock:
+            pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            pool.close()
+
+    def __enter__(self) -> "Evaluator":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- internals ----------------------------------------------------------------------------
+    def _evaluate_in_worker(self, problem: Problem, source: str) -> Evaluation:
+        """Everything after the static checks. The worker does not repeat them: tests call this
+        directly to show that the run-time defences (sandbox, guard, limits) hold on their own."""
+        baselines = self.baselines(problem)
+        request = {"op": "evaluate", "problem": problem.to_json(), "source": source, "baselines": baselines, "baseline_names": list(self.baseline_names)}
+        try:
+            reply = self._pool(problem).request(request, timeout=self.options.worker_timeout_s)
+        except WorkerCrash as e:
+            return Evaluation(False, "crash", e.reason)
+        if "error" in reply:
+            return Evaluation(False, "crash", "the worker failed internally: " + reply["error"][-1500:])
+        return Evaluation.from_json(reply["evaluation"])
+
+    def _pool(self, problem: Problem) -> WorkerPool:
+        device = problem_device(problem)
+        spec = WorkerSpec(device=device, triton_interpret=problem.target == "triton" and device == "cpu", memory_mb=self.options.worker_memory_mb)
+        with self._lock:
+            if spec not in self._pools:
+                self._pools[spec] = WorkerPool(spec, size=self.workers)
+            return self._pools[spec]
+
+
+__all__ = ["Evaluator", "Violation", "check_candidate", "content_hash", "hash_matches"]

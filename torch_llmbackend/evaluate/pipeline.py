@@ -1,0 +1,276 @@
+"""One candidate, inside the worker: build -> guarded verification -> timing -> verify again.
+
+Runs only in a worker process (worker_process.py). Every failure becomes an Evaluation with
+concrete text for the LLM; `healthy` says whether this process may be trusted with the next
+candidate (not after a crash, an out-of-memory, a CUDA error, or a kernel that produced wrong
+values and may have written out of bounds).
+"""
+from __future__ import annotations
+
+import gc
+import logging
+import os
+import sys
+import traceback
+import types
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import torch
+
+from ..records import Evaluation, Problem, Timing
+from ..targets import get_target
+from ..targets.base import load_module_from_source
+from . import timing
+from .guard import ComputeGuard
+from .inputs import POST_TIMING_TRIALS, TIMING_TRIAL, VERIFY_TRIALS, Trial, clone_exact, make_inputs
+from .sandbox import Sandbox
+from .verify import CandidateFailure, TrialStats, as_outputs, check_trial, exact_checkable
+
+log = logging.getLogger("torch_llmbackend.evaluate")
+
+MAX_REASON = 2000
+
+
+def problem_device(problem: Problem) -> str:
+    return "cuda" if any(s.device == "cuda" for s in (*problem.inputs, *problem.outputs)) else "cpu"
+
+
+@dataclass
+class Reference:
+    """The trusted eager module of one problem, loaded once per worker."""
+
+    module: types.ModuleType
+
+    def new_model(self) -> torch.nn.Module:
+        return self.module.Model(*self.module.get_init_inputs())
+
+    def values_for(self, trial: Trial) -> list:
+        torch.manual_seed(trial.seed)
+        return list(self.module.get_inputs())
+
+
+class WorkerState:
+    def __init__(self, workdir: str, device_type: str):
+        self.workdir = workdir
+        self.device_type = device_type
+        self.candidate_dir = os.path.join(workdir, "candidates")
+        self.sandbox = Sandbox(self.candidate_dir)
+        self.references: dict[str, Reference] = {}
+
+    def reference(self, problem: Problem) -> Reference:
+        if problem.key not in self.references:
+            module = load_module_from_source(problem.reference_source, os.path.join(self.workdir, "reference"), prefix="llmk_reference")
+            self.references[problem.key] = Reference(module)
+        return self.references[problem.key]
+
+    def inputs(self, problem: Problem, ref: Reference, trial: Trial) -> list[torch.Tensor]:
+        needs_reference = any(not s.dtype.startswith(("float", "bfloat")) and s.dtype != "bool" for s in problem.inputs)
+        return make_inputs(problem.inputs, trial, ref.values_for(trial) if needs_reference else None)
+
+    def sync(self) -> None:
+        if self.device_type == "cuda":
+            torch.cuda.synchronize()
+
+
+def evaluate_candidate(state: WorkerState, problem: Problem, source: str, baselines: dict | None, baseline_names: list[str]) -> dict[str, Any]:
+    """{"evaluation": Evaluation json, "healthy": bool}."""
+    target = get_target(problem.target)
+    available = target.availability(state.device_type)
+    if not available.ok:
+        return {"evaluation": Evaluation(False, "build", available.reason).to_json(), "healthy": True}
+    ref = state.reference(problem)
+    stats = TrialStats()
+    state.sandbox.take()
+    module: types.ModuleType | None = None
+    try:
+        module, instance = _build(state, target, source)
+        exact = exact_checkable(problem.ops)
+        for trial in VERIFY_TRIALS:
+            _run_trial(state, problem, ref, instance, trial, stats, exact)
+        _check_fresh_outputs(state, problem, ref, instance)
+        timings = _time_candidate(state, problem, ref, target, instance)
+        for trial in POST_TIMING_TRIALS:
+            _run_trial(state, problem, ref, instance, trial, stats, exact, after_timing=True)
+        timings.update(baselines if baselines is not None else time_baselines(state, problem, baseline_names))
+        evaluation = _passed(problem, stats, timings)
+        healthy = True
+    except CandidateFailure as failure:
+        evaluation = Evaluation(False, failure.stage, _trim(failure.reason), verification=stats.to_json())
+        healthy = failure.healthy
+    finally:
+        if module is not None:
+            sys.modules.pop(module.__name__, None)
+        module = instance = None  # noqa: F841 (drop the candidate before the next one)
+        gc.collect()
+    return {"evaluation": evaluation.to_json(), "healthy": healthy}
+
+
+def _build(state: WorkerState, target, source: str):
+    module = None
+    try:
+        module = target.load(source, state.candidate_dir)
+        cls = getattr(module, "ModelNew", None)
+        if cls is None:
+            raise CandidateFailure("build", "the module defines no ModelNew")
+        instance = cls()
+        _raise_refusals(state)
+    except BaseException as e:  # candidate code: anything it raises is its failure
+        if module is not None:
+            sys.modules.pop(module.__name__, None)
+        if isinstance(e, CandidateFailure):
+            raise
+        _raise_refusals(state)
+        raise _classify(e, "build", "building the module") from None
+    return module, instance
+
+
+def _run_trial(state, problem, ref, instance, trial: Trial, stats: TrialStats, exact: bool, after_timing: bool = False) -> None:
+    inputs = state.inputs(problem, ref, trial)
+    ref_in = [clone_exact(x) for x in inputs]
+    cand_in = [clone_exact(x) for x in inputs]
+    want = ref.new_model()(*ref_in)
+    got = call_guarded(state, instance, cand_in)
+    try:
+        check_trial(got, want, cand_in, ref_in, inputs, trial, stats, exact_ops=exact)
+    except CandidateFailure as f:
+        if after_timing:
+            f.reason = "after the timing runs, " + f.reason + " (it was right before: outputs kept between calls, or a race?)"
+        raise
+
+
+def _check_fresh_outputs(state, problem, ref, instance) -> None:
+    """Two calls must not hand back the same output memory: a caller may keep the first result."""
+    inputs = state.inputs(problem, ref, VERIFY_TRIALS[0])
+    first, _ = as_outputs(call_guarded(state, instance, [clone_exact(x) for x in inputs]))
+    second, _ = as_outputs(call_guarded(state, instance, [clone_exact(x) for x in inputs]))
+    for i, (a, b) in enumerate(zip(first, second)):
+        if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and a.numel() and a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr():
+            raise CandidateFailure("verify", f"output {i} is the same memory on two calls (a buffer reused across calls); allocate each output in forward")
+
+
+def call_guarded(state: WorkerState, instance, args: list) -> Any:
+    guard = ComputeGuard()
+    try:
+        with guard:
+            out = instance(*args)
+        state.sync()
+    except BaseException as e:
+        _raise_refusals(state)
+        _raise_guard(guard)
+        raise _classify(e, "verify", "forward") from None
+    _raise_refusals(state)
+    _raise_guard(guard)
+    return out
+
+
+def _raise_guard(guard: ComputeGuard) -> None:
+    if guard.hits:
+        raise CandidateFailure(
+            "guard",
+            f"forward called PyTorch compute ops from host code: {guard.summary()}. Host code may only allocate "
+            "outputs (torch.empty*), take views and launch kernels; do the arithmetic inside the kernel.",
+        )
+
+
+def _raise_refusals(state: WorkerState) -> None:
+    refused = state.sandbox.take()
+    if refused:
+        what = "; ".join(r.describe() for r in refused[:4])
+        raise CandidateFailure("guard", f"kernel code tried a side effect, refused by the sandbox: {what}. No file, process or network access.")
+
+
+def _classify(e: BaseException, default_stage: str, during: str) -> CandidateFailure:
+    name = type(e).__name__
+    text = f"{name} in {during}: {e}"
+    trace = _candidate_frames(e)
+    if trace:
+        text += "\n" + trace
+    message = str(e)
+    if isinstance(e, (MemoryError, torch.OutOfMemoryError)) or "can't allocate memory" in message or "out of memory" in message:
+        return CandidateFailure("crash", "out of memory: " + text, healthy=False)
+    if name == "AcceleratorError" or "CUDA error" in message or "illegal memory access" in message:
+        return CandidateFailure("crash", "CUDA error (the context is lost; worker replaced): " + text, healthy=False)
+    if "CompilationError" in name or isinstance(e, (SyntaxError, ImportError, NameError)):
+        return CandidateFailure("build", text)
+    return CandidateFailure(default_stage, text, healthy=default_stage == "build")
+
+
+def _candidate_frames(e: BaseException) -> str:
+    frames = [f for f in traceback.extract_tb(e.__traceback__) if os.path.basename(f.filename).startswith("llmk_")]
+    return "\n".join(f"  line {f.lineno} in {f.name}: {f.line}" for f in frames[-4:])
+
+
+def _time_candidate(state, problem, ref, target, instance) -> dict[str, Any]:
+    device = timing.device_name(state.device_type)
+    dtype = timing.problem_dtype(problem)
+    inputs = state.inputs(problem, ref, TIMING_TRIAL)
+    custom: Callable | None = getattr(target, "measure", None)
+    try:
+        t = custom(instance, inputs) if custom is not None else timing.measure(lambda: instance(*inputs), state.device_type)
+    except BaseException as e:
+        failure = _classify(e, "timing", "the timing runs")
+        failure.healthy = False
+        raise failure from None
+    return {"candidate": timing.timing_json(t, device, dtype), "device": device, "torch": torch.__version__, "dtype": dtype}
+
+
+def time_baselines(state: WorkerState, problem: Problem, names: list[str]) -> dict[str, Any]:
+    """Eager and Inductor on the same inputs the candidate is timed on (or the target's own)."""
+    ref = state.reference(problem)
+    target = get_target(problem.target)
+    device = timing.device_name(state.device_type)
+    dtype = timing.problem_dtype(problem)
+    inputs = state.inputs(problem, ref, TIMING_TRIAL)
+    custom = getattr(target, "measure_baselines", None)
+    if custom is not None:
+        return {name: timing.timing_json(t, device, dtype) for name, t in custom(ref.new_model(), inputs).items()}
+    out: dict[str, Any] = {}
+    for name in names:
+        try:
+            fn = _baseline_callable(name, ref, inputs)
+            out[name] = timing.timing_json(timing.measure(fn, state.device_type), device, dtype)
+        except Exception as e:  # a baseline that cannot run is reported, not fatal
+            log.warning("baseline %s failed: %s", name, e)
+            out[name] = {"error": _trim(f"{type(e).__name__}: {e}", 500), "device": device, "torch": torch.__version__, "dtype": dtype}
+    return out
+
+
+def _baseline_callable(name: str, ref: Reference, inputs: list) -> Callable[[], Any]:
+    model = ref.new_model()
+    if name == "eager":
+        return lambda: model(*inputs)
+    if name == "inductor":
+        compiled = torch.compile(model, backend="inductor")
+        compiled(*inputs)  # compile outside the measurement
+        return lambda: compiled(*inputs)
+    raise ValueError(f"unknown baseline {name!r}")
+
+
+def _passed(problem: Problem, stats: TrialStats, timings: dict[str, Any]) -> Evaluation:
+    cand = timings["candidate"]
+    flags = []
+    cand_t = Timing(cand["median"], cand["p20"], cand["p80"], cand["runs"], cand.get("unit", "us"))
+    if timing.beyond_roofline(cand_t, problem, timings["device"], timings["dtype"]):
+        bound = timing.roofline_us(problem, timings["device"], timings["dtype"])
+        flags.append("beyond-roofline")
+        log.warning("candidate for %s claims %.2f us, below the roofline %.2f us", problem.key, cand_t.median, bound)
+    if timings["device"] == "cpu":
+        flags.append("cpu-timing")
+    parts = [f"correct on {len(stats.trials)} trials ({', '.join(sorted({t.split(',')[0] for t in stats.trials}))}), "
+             f"max abs error {stats.max_abs_err:.2g}, max rel error {stats.max_rel_err:.2g}"]
+    speed = [f"candidate {cand_t.median:.1f} {cand_t.unit} (p20 {cand_t.p20:.1f}, p80 {cand_t.p80:.1f})"]
+    for name in ("eager", "inductor"):
+        base = timings.get(name)
+        if base and base.get("median"):
+            speed.append(f"{name} {base['median']:.1f} {base.get('unit', 'us')} ({base['median'] / cand_t.median:.2f}x)")
+        elif base and base.get("error"):
+            speed.append(f"{name} unavailable ({base['error'][:120]})")
+    parts.append(", ".join(speed) + f" on {timings['device']}, {timings['dtype']}")
+    if flags and "beyond-roofline" in flags:
+        parts.append("FLAGGED: faster than the roofline allows, the measurement or the kernel is suspect")
+    return Evaluation(True, "ok", "; ".join(parts), verification=stats.to_json(), timings=timings, flags=flags)
+
+
+def _trim(text: str, limit: int = MAX_REASON) -> str:
+    return text if len(text) <= limit else text[: limit // 2] + "\n...\n" + text[-limit // 2 :]

@@ -1,0 +1,111 @@
+"""Honest timing of one callable (runs in the worker).
+
+CUDA: warm-up runs, then per run: flush L2 by writing a 256 MB buffer, record a start event, call,
+record an end event, and synchronize the whole device (all streams, so work left on a side stream
+cannot escape the measurement or leak into the next run). Median and p20/p80 of the runs.
+CPU (the test suite, the Triton interpreter): perf_counter per run; the figure is marked "cpu"
+and means nothing for a GPU.
+
+Every figure carries the device name, the torch version and the dtype. A candidate faster than
+the roofline (flops at peak compute, bytes at peak bandwidth) is physically impossible on that
+device; the evaluation flags it "beyond-roofline" rather than believing it.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Callable
+
+import torch
+
+from ..records import Problem, Timing
+
+CUDA_RUNS, CUDA_WARMUP = 30, 5
+CPU_RUNS, CPU_WARMUP = 20, 2
+L2_FLUSH_BYTES = 256 * 1024 * 1024
+
+# Dense peak FLOP/s by dtype (no sparsity; fp32 without TF32, which verification turns off)
+# and DRAM bandwidth in bytes/s, from the vendors' datasheets (SXM parts).
+GPU_PEAKS = {
+    "H100": {"float16": 989e12, "bfloat16": 989e12, "float32": 67e12, "bandwidth": 3.35e12},
+    "H200": {"float16": 989e12, "bfloat16": 989e12, "float32": 67e12, "bandwidth": 4.8e12},
+    "A100": {"float16": 312e12, "bfloat16": 312e12, "float32": 19.5e12, "bandwidth": 2.04e12},
+}
+
+
+def device_name(device_type: str) -> str:
+    if device_type == "cuda" and torch.cuda.is_available():
+        return torch.cuda.get_device_name()
+    return "cpu"
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    k = (len(sorted_values) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(sorted_values) - 1)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
+
+
+def summarize(samples_us: list[float]) -> Timing:
+    s = sorted(samples_us)
+    return Timing(median=statistics.median(s), p20=percentile(s, 0.2), p80=percentile(s, 0.8), runs=len(s), unit="us")
+
+
+def measure(fn: Callable[[], object], device_type: str, runs: int | None = None) -> Timing:
+    if device_type == "cuda":
+        return _measure_cuda(fn, runs or CUDA_RUNS)
+    return _measure_cpu(fn, runs or CPU_RUNS)
+
+
+def _measure_cpu(fn: Callable[[], object], runs: int) -> Timing:
+    for _ in range(CPU_WARMUP):
+        fn()
+    samples = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t0) * 1e6)
+    return summarize(samples)
+
+
+def _measure_cuda(fn: Callable[[], object], runs: int) -> Timing:
+    flush = torch.empty(L2_FLUSH_BYTES // 4, dtype=torch.int32, device="cuda")
+    for _ in range(CUDA_WARMUP):
+        fn()
+    torch.cuda.synchronize()
+    events = [(torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)) for _ in range(runs)]
+    for start, end in events:
+        flush.zero_()
+        start.record()
+        fn()
+        end.record()
+        torch.cuda.synchronize()
+    return summarize([start.elapsed_time(end) * 1e3 for start, end in events])
+
+
+def timing_json(t: Timing, device: str, dtype: str) -> dict:
+    return {**t.to_json(), "device": device, "torch": torch.__version__, "dtype": dtype}
+
+
+def problem_dtype(problem: Problem) -> str:
+    """The dtype a problem computes in: its first floating-point input (or output)."""
+    for spec in (*problem.inputs, *problem.outputs):
+        if spec.dtype in ("float32", "float16", "bfloat16", "float64"):
+            return spec.dtype
+    return (problem.inputs or problem.outputs)[0].dtype if (problem.inputs or problem.outputs) else "float32"
+
+
+def roofline_us(problem: Problem, device: str, dtype: str) -> float | None:
+    """The least time the problem can take on `device` (None where its peaks are unknown)."""
+    peaks = next((p for name, p in GPU_PEAKS.items() if name in device), None)
+    if peaks is None or (not problem.flops and not problem.bytes_moved):
+        return None
+    compute = problem.flops / peaks.get(dtype, peaks["float32"])
+    memory = problem.bytes_moved / peaks["bandwidth"]
+    return max(compute, memory) * 1e6
+
+
+def beyond_roofline(candidate: Timing, problem: Problem, device: str, dtype: str) -> bool:
+    bound = roofline_us(problem, device, dtype)
+    return bound is not None and candidate.unit == "us" and candidate.median < bound

@@ -1,0 +1,245 @@
+"""Worker processes, seen from the caller: spawn, talk JSON lines, time out, replace.
+
+Each worker is a fresh Python interpreter (`subprocess`, not fork: no state from the caller, no
+CUDA context inherited) in its own session and its own temporary directory, which is its cwd and
+holds the candidate files, its Triton cache and its log. A request that does not answer within
+its time limit, or a worker that dies (segfault, abort, OOM kill), costs that request only: the
+process group is killed, the directory removed, and the next request gets another worker. One
+spare is started ahead so a replacement is usually already warm.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import weakref
+from collections import deque
+from dataclasses import dataclass
+
+log = logging.getLogger("torch_llmbackend.evaluate")
+
+STARTUP_TIMEOUT_S = 300.0  # importing torch (and initialising CUDA) on a busy machine
+
+
+class WorkerCrash(Exception):
+    """The worker died or hung; `reason` is text for the user and the LLM."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """What kind of process a problem needs: device, Triton interpreter, memory limit."""
+
+    device: str  # "cpu" | "cuda"
+    triton_interpret: bool = False
+    memory_mb: int = 0
+
+    def environment(self, workdir: str) -> dict[str, str]:
+        env = dict(os.environ)
+        package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        env["PYTHONPATH"] = os.pathsep.join([package_root, *[p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]])
+        env.pop("TRITON_INTERPRET", None)
+        if self.triton_interpret:
+            env["TRITON_INTERPRET"] = "1"
+        env["TRITON_CACHE_DIR"] = os.path.join(workdir, "triton-cache")
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        return env
+
+
+class Worker:
+    """One worker process and its private directory."""
+
+    def __init__(self, spec: WorkerSpec):
+        self.spec = spec
+        self.dir = tempfile.mkdtemp(prefix="llmbackend-worker-")
+        self.log_path = os.path.join(self.dir, "worker.log")
+        args = {"device": spec.device, "memory_mb": spec.memory_mb, "workdir": self.dir, "preload_triton": spec.triton_interpret}
+        with open(self.log_path, "wb") as log_file:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "torch_llmbackend.evaluate.worker_process", json.dumps(args)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log_file, cwd=self.dir,
+                env=spec.environment(self.dir), start_new_session=True,
+            )
+        self._buffer = b""
+        self.ready = False
+        self.info: dict = {}
+        self._finalizer = weakref.finalize(self, _destroy, self.proc, self.dir)
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def wait_ready(self, timeout: float = STARTUP_TIMEOUT_S) -> None:
+        if not self.ready:
+            self.info = self._read(timeout, "starting up")
+            self.ready = True
+
+    def request(self, message: dict, timeout: float) -> dict:
+        self.wait_ready()
+        try:
+            self.proc.stdin.write((json.dumps(message) + "\n").encode())
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            raise WorkerCrash(self._death_reason("before the request")) from None
+        return self._read(timeout, "running the candidate")
+
+    def _read(self, timeout: float, doing: str) -> dict:
+        deadline = time.monotonic() + timeout
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self._buffer:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.destroy()
+                raise WorkerCrash(f"timed out after {timeout:.0f} s while {doing} (an infinite loop, a deadlock or a very slow kernel); the worker was killed")
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                raise WorkerCrash(self._death_reason(f"while {doing}"))
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return json.loads(line)
+
+    def _death_reason(self, when: str) -> str:
+        try:
+            code = self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.destroy()
+            code = self.proc.returncode
+        how = f"killed by {signal.Signals(-code).name}" if code is not None and code < 0 else f"exited with code {code}"
+        tail = self.log_tail()
+        self.destroy()
+        return f"the worker process died {when} ({how}).{(' Last output:' + chr(10) + tail) if tail else ''}"
+
+    def log_tail(self, limit: int = 1500) -> str:
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(0, os.SEEK_END)
+                f.seek(max(0, f.tell() - limit))
+                return f.read().decode("utf-8", "replace").strip()
+        except OSError:
+            return ""
+
+    def close(self, grace_s: float = 2.0) -> None:
+        if self.alive:
+            try:
+                self.proc.stdin.write(b'{"op": "exit"}\n')
+                self.proc.stdin.flush()
+                self.proc.wait(timeout=grace_s)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        self.destroy()
+
+    def destroy(self) -> None:
+        self._finalizer()
+
+
+def _destroy(proc: subprocess.Popen, directory: str) -> None:
+    """Kill the worker's whole process group (it may have started compilers) and its files."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+    for stream in (proc.stdin, proc.stdout):
+        try:
+            stream.close()
+        except OSError:
+            pass
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+class WorkerPool:
+    """Up to `size` busy workers plus one warm spare, for one WorkerSpec. Thread-safe."""
+
+    def __init__(self, spec: WorkerSpec, size: int = 1, spare: bool = True):
+        self.spec = spec
+        self.size = size
+        self.limit = size + (1 if spare else 0)
+        self._idle: deque[Worker] = deque()
+        self._live = 0
+        self._cond = threading.Condition()
+        self._closed = False
+
+    def request(self, message: dict, timeout: float) -> dict:
+        """Send one request to a healthy worker. Raises WorkerCrash if it died or hung (the
+        worker is then replaced). A reply with "healthy": false retires the worker."""
+        worker = self._acquire()
+        healthy = False
+        try:
+            reply = worker.request(message, timeout)
+            healthy = reply.get("healthy", True) is not False
+            return reply
+        finally:
+            self._release(worker, healthy)
+
+    def warm_up(self) -> None:
+        """Start the workers now (imports take seconds) and wait until one is ready."""
+        worker = self._acquire()
+        try:
+            worker.wait_ready()
+        finally:
+            self._release(worker, True)
+
+    def _acquire(self) -> Worker:
+        with self._cond:
+            while True:
+                if self._closed:
+                    raise RuntimeError("the worker pool is closed")
+                if self._idle:
+                    worker = self._idle.pop()  # most recently used; the spare waits at the left
+                    if not worker.alive:
+                        self._retire_locked(worker)
+                        continue
+                    break
+                if self._live < self.limit:
+                    worker = self._spawn_locked()
+                    break
+                self._cond.wait()
+            if self._live < self.limit:
+                self._idle.appendleft(self._spawn_locked())  # warm spare for the next crash
+            return worker
+
+    def _release(self, worker: Worker, healthy: bool) -> None:
+        with self._cond:
+            if healthy and worker.alive and not self._closed:
+                self._idle.append(worker)
+            else:
+                self._retire_locked(worker)
+                if not self._closed and self._live < self.limit and not self._idle:
+                    self._idle.appendleft(self._spawn_locked())
+            self._cond.notify()
+
+    def _spawn_locked(self) -> Worker:
+        self._live += 1
+        log.debug("starting an evaluation worker (%s)", self.spec)
+        return Worker(self.spec)
+
+    def _retire_locked(self, worker: Worker) -> None:
+        self._live -= 1
+        worker.close(grace_s=0.5)
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            workers = list(self._idle)
+            self._idle.clear()
+            self._cond.notify_all()
+        for w in workers:
+            w.close()
