@@ -84,8 +84,17 @@ def _emit(args: argparse.Namespace, data: Any, table: Table | str) -> None:
         json.dump(data, sys.stdout, indent=1, sort_keys=True)
         sys.stdout.write("\n")
     else:
-        # markup off: lessons and notes contain brackets that rich would take for style tags
-        Console(soft_wrap=isinstance(table, str), markup=False, highlight=False).print(table)
+        if isinstance(table, Table):
+            # identifiers stay on one line; only the free-text column wraps
+            for col in table.columns:
+                col.no_wrap = str(col.header) not in _WRAPPING
+        # markup off: lessons and notes contain brackets that rich would take for style tags.
+        # Piped output gets a wide page instead of rich's 80-column default.
+        width = None if sys.stdout.isatty() else 200
+        Console(soft_wrap=isinstance(table, str), markup=False, highlight=False, width=width).print(table)
+
+
+_WRAPPING = {"lesson", "text", "title", "summary", "families"}
 
 
 def _gain(x: float | None) -> str:

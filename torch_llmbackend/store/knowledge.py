@@ -305,9 +305,12 @@ class KnowledgeBase:
             if get_meta(con, "starter_sha256") == digest:  # another process won the race
                 return None
             parent = _current(con)
-            kept = [n for n in _notes_of(con, parent) if n.origin != "starter"]
+            # Notes learned from experience outrank starter text that has the same id.
+            merged = {n.note_id: n for n in notes}
+            merged.update({n.note_id: n for n in _notes_of(con, parent) if n.origin != "starter"})
             through = _lessons_through(con, parent)
-            version = _new_version(con, notes + kept, "starter", parent, through, f"starter base {digest[:12]}")
+            version = _new_version(con, list(merged.values()), "starter", parent, through,
+                                   f"starter base {digest[:12]}")
             set_meta(con, "starter_sha256", digest)
         log.info("knowledge: loaded %d starter notes as version %d", len(notes), version)
         return version
