@@ -29,6 +29,7 @@ def test_roofline_bound_on_h100():
 
 
 def test_gemmini_profile_counts_cycles_and_dim():
+    assert device_profile("NVIDIA H200").name == "h200" and device_profile("cpu").name == "cpu"
     assert device_profile("gemmini").name == "gemmini16"
     assert device_profile("gemmini-dim32").name == "gemmini32"
     # 512x512x512 int8 matmul: 2*512^3 ops / 512 ops per cycle = 262k cycles of compute vs

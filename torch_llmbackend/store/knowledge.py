@@ -335,8 +335,9 @@ class KnowledgeBase:
 
     def import_(self, path: str) -> dict[str, Any]:
         """Merge an export into this base: new search records are added (known ones, by uid, are
-        skipped) and the statistics recomputed; notes that differ from the current ones become a
-        new version (imported notes win on equal ids), which `rollback` can undo."""
+        skipped) and the statistics recomputed; learned notes (not starter ones) that differ from
+        the current ones become a new version (imported notes win on equal ids), which `rollback`
+        can undo."""
         records, notes = _read_export(path)
         added = 0
         with writing(self.path) as con:
@@ -350,8 +351,8 @@ class KnowledgeBase:
             version = None
             parent = _current(con)
             current = {n.note_id: n for n in _notes_of(con, parent)}
-            incoming = {n.note_id: dataclasses.replace(n, origin=n.origin if n.origin == "starter" else "import")
-                        for n in notes}
+            # Starter notes are not experience: this installation's own starter stands for them.
+            incoming = {n.note_id: dataclasses.replace(n, origin="import") for n in notes if n.origin != "starter"}
             if any(current.get(i) is None or _note_text(current[i]) != _note_text(n) for i, n in incoming.items()):
                 merged = {**current, **incoming}
                 version = _new_version(con, list(merged.values()), "import", parent, _lessons_through(con, parent),

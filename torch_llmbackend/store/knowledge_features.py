@@ -32,6 +32,7 @@ class DeviceProfile:
 
 
 H100 = DeviceProfile("h100", 3.35e12, 989e12, 67e12, 5e-6, "s")
+H200 = DeviceProfile("h200", 4.8e12, 989e12, 67e12, 5e-6, "s")  # same chip, faster HBM3e
 # Several cores with AVX2/AVX-512 and a dual-channel-ish memory system; a rough desktop/server
 # figure is enough to tell a 4 KiB pointwise op (latency: Python and dispatch cost) from a GEMM.
 CPU = DeviceProfile("cpu", 50e9, 1.0e12, 1.0e12, 10e-6, "s")
@@ -56,7 +57,7 @@ def device_profile(device: str) -> DeviceProfile:
         return gemmini_profile(4 if "fp32" in d or "float" in d else 16)
     if d.startswith("cpu") or d in ("", "host"):
         return CPU
-    return H100
+    return H200 if "h200" in d else H100
 
 
 # ---------------------------------------------------------------- op families
