@@ -43,6 +43,7 @@ def test_consolidation_is_a_new_version_and_reversible(kb):
     _record_lessons(kb)
     v_before = kb.current_version()
     notes_before = kb.notes()
+    assert kb.pending_lessons() == 2
 
     llm = FakeLLM(REPLY)
     v_new = kb.consolidate(llm)
@@ -58,6 +59,7 @@ def test_consolidation_is_a_new_version_and_reversible(kb):
     assert "90% of bandwidth" in kb.retrieve(softmax_problem(), "cuda")
 
     # nothing new since: no call to the LLM, no version
+    assert kb.pending_lessons() == 0
     assert kb.consolidate(FakeLLM("unused")) is None
 
     kb.rollback(v_before)
@@ -65,7 +67,7 @@ def test_consolidation_is_a_new_version_and_reversible(kb):
     assert kb.notes() == notes_before
     assert "90% of bandwidth" not in kb.retrieve(softmax_problem(), "cuda")
     # the rolled-back lessons are pending again, and the rollback can itself be undone
-    assert kb.consolidation_prompt() is not None
+    assert kb.consolidation_prompt() is not None and kb.pending_lessons() == 2
     kb.rollback(v_new)
     assert {n.note_id for n in kb.notes()} == set(after)
     versions = kb.note_versions()

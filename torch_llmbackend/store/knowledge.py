@@ -241,6 +241,13 @@ class KnowledgeBase:
             set_meta(con, "current_notes_version", str(int(version)))
         log.info("knowledge: notes rolled back to version %d", version)
 
+    def pending_lessons(self) -> int:
+        """Lessons recorded since the current notes version: what `consolidate` would fold in.
+        The agent can consolidate once this passes a threshold (e.g. 10)."""
+        with reading(self.path) as con:
+            through = _lessons_through(con, _current(con))
+            return con.execute("SELECT COUNT(*) FROM searches WHERE id > ? AND lesson != ''", (through,)).fetchone()[0]
+
     def consolidation_prompt(self, max_lessons: int = 40) -> str | None:
         """The prompt `consolidate` would send now, or None when there are no new lessons."""
         ctx = self._consolidation_context(max_lessons)
@@ -273,8 +280,7 @@ class KnowledgeBase:
 
     def _consolidation_context(self, max_lessons: int) -> _ConsolidationContext | None:
         with reading(self.path) as con:
-            row = con.execute("SELECT lessons_through FROM note_versions WHERE version = ?", (_current(con),)).fetchone()
-            through = row[0] if row else 0
+            through = _lessons_through(con, _current(con))
             ids = [r[0] for r in con.execute(
                 "SELECT id FROM searches WHERE id > ? AND lesson != '' ORDER BY id LIMIT ?", (through, max_lessons))]
             if not ids:
