@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from contextlib import closing
@@ -195,9 +196,22 @@ def cmd_cache_export(args) -> int:
 
     with _store(args) as store:
         entries = [_find(store, k) for k in args.keys] if args.keys else list(store.entries())
-    n = export_bundle(entries, args.path)
+    n = export_bundle(entries, args.path, knowledge=_knowledge_export(args))
     print(f"exported {n} kernel(s) to {args.path}")
     return 0
+
+
+def _knowledge_export(args) -> bytes | None:
+    """The knowledge base as export JSON bytes, to travel inside the bundle."""
+    import tempfile
+
+    from .store.knowledge import KnowledgeBase
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "knowledge.json")
+        KnowledgeBase(_options(args).cache_dir).export(path)
+        with open(path, "rb") as f:
+            return f.read()
 
 
 def cmd_cache_import(args) -> int:
@@ -225,8 +239,26 @@ def cmd_cache_import(args) -> int:
             store.put(entry)
             stored += 1
             print(f"{entry.key[:16]}  {'verified' if status == 'ok' else 'kept, not verified here'}  {_detail(detail)}")
+    if bundle.knowledge is not None:
+        _knowledge_import(args, bundle.knowledge)
     print(f"imported {stored} of {len(bundle.entries) + len(bundle.refused)} kernel(s)")
     return 0 if not bundle.refused else 1
+
+
+def _knowledge_import(args, raw: bytes) -> None:
+    import tempfile
+
+    from .store.knowledge import KnowledgeBase, KnowledgeImportError
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "knowledge.json")
+        with open(path, "wb") as f:
+            f.write(raw)
+        try:
+            KnowledgeBase(_options(args).cache_dir).import_(path)
+            print("knowledge base: merged the bundle's records")
+        except KnowledgeImportError as e:
+            print(f"knowledge base: the bundle's records refused: {e}")
 
 
 def _detail(detail) -> str:

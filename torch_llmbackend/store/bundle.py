@@ -25,6 +25,7 @@ log = logging.getLogger("torch_llmbackend")
 
 FORMAT = 1
 MANIFEST = "manifest.json"
+KNOWLEDGE = "knowledge.json"  # the knowledge base export (it carries its own hashes)
 
 
 class BundleError(RuntimeError):
@@ -35,14 +36,16 @@ class BundleError(RuntimeError):
 class BundleRead:
     entries: list[KernelEntry]
     refused: list[tuple[str, str]]  # (key or file, reason)
+    knowledge: bytes | None = None
 
 
-def export_bundle(entries: list[KernelEntry], path: str) -> int:
-    """Write `entries` to a folder, or a .tar.gz/.tgz when `path` ends so. Returns the count."""
+def export_bundle(entries: list[KernelEntry], path: str, knowledge: bytes | None = None) -> int:
+    """Write `entries` (and a knowledge-base export) to a folder, or a .tar.gz/.tgz when `path`
+    ends so. Returns the number of kernels written."""
     if path.endswith((".tar.gz", ".tgz")):
         with tempfile.TemporaryDirectory() as tmp:
             folder = os.path.join(tmp, "bundle")
-            n = export_bundle(entries, folder)
+            n = export_bundle(entries, folder, knowledge)
             with tarfile.open(path, "w:gz") as tar:
                 tar.add(folder, arcname="bundle")
             return n
@@ -58,6 +61,8 @@ def export_bundle(entries: list[KernelEntry], path: str) -> int:
             "source_sha256": hashlib.sha256(e.source.encode()).hexdigest(),
             "meta_sha256": content_hash(meta), "meta": meta,
         })
+    if knowledge is not None:
+        _write_atomic(os.path.join(path, KNOWLEDGE), knowledge)
     manifest = {"format": FORMAT, "created": time.time(), "kernels": items}
     _write_atomic(os.path.join(path, MANIFEST), json.dumps(manifest, indent=1, sort_keys=True).encode())
     return len(items)
@@ -71,7 +76,10 @@ def read_bundle(path: str) -> BundleRead:
     manifest_path = os.path.join(path, MANIFEST)
     if not os.path.isfile(manifest_path):
         raise BundleError(f"{path} is not a bundle (no {MANIFEST})")
-    return _read_files(Path(manifest_path).read_bytes(), lambda rel: _read_inside(path, rel))
+    read = _read_files(Path(manifest_path).read_bytes(), lambda rel: _read_inside(path, rel))
+    kb = os.path.join(path, KNOWLEDGE)
+    read.knowledge = Path(kb).read_bytes() if os.path.isfile(kb) else None
+    return read
 
 
 def _read_inside(root: str, rel: str) -> bytes:
@@ -95,7 +103,9 @@ def _read_tar(path: str) -> BundleRead:
             raise BundleError(f"{rel} is missing")
         return files[rel]
 
-    return _read_files(files[MANIFEST], read)
+    out = _read_files(files[MANIFEST], read)
+    out.knowledge = files.get(KNOWLEDGE)
+    return out
 
 
 def _read_files(manifest_raw: bytes, read) -> BundleRead:
