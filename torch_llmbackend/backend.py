@@ -80,7 +80,8 @@ class Decision:
     source: str = "fallback"  # cache | llm | fallback
     reason: str = ""
     verified: bool = False
-    entry: KernelEntry | None = None
+    entry: KernelEntry | None = None  # the kernel found (cache or LLM), used or not
+    run: KernelEntry | None = None  # what is stitched in: the kernel, a target baseline, or None
     timings: dict[str, Any] = field(default_factory=dict)
     usage: dict[str, Any] = field(default_factory=dict)
 
@@ -89,16 +90,21 @@ class Decision:
             t = self.timings.get(name)
             return t.get("median") if isinstance(t, dict) else None
 
-        kernel, eager, inductor = med("candidate"), med("eager"), med("inductor")
+        kernel, eager, inductor, library = med("candidate"), med("eager"), med("inductor"), med("library")
+        if self.run is None:
+            runs = fallback
+        else:
+            runs = "kernel" if self.run is self.entry else self.run.provenance.get("author", "baseline")
         return {
             "graph": graph, "subgraph": index, "key": self.problem.key, "target": self.problem.target,
             "ops": list(self.problem.ops), "source": self.source, "reason": self.reason,
-            "verified": self.verified, "runs": "kernel" if self.entry and self.source != "fallback" else fallback,
-            "kernel_time": kernel, "eager_time": eager, "inductor_time": inductor,
+            "verified": self.verified, "runs": runs,
+            "kernel_time": kernel, "eager_time": eager, "inductor_time": inductor, "library_time": library,
             "time_unit": (self.timings.get("candidate") or {}).get("unit", "us") if kernel else None,
             "speedup_vs_eager": eager / kernel if kernel and eager else None,
             "speedup_vs_inductor": inductor / kernel if kernel and inductor else None,
-            "device": self.timings.get("device"), "usage": self.usage,
+            "speedup_vs_library": library / kernel if kernel and library else None,
+            "stats": self.timings.get("stats"), "device": self.timings.get("device"), "usage": self.usage,
         }
 
 
@@ -136,8 +142,8 @@ class GraphCompiler:
             else:
                 self.rows.append(_whole_graph_row(self.name, gm, why_not))
             for d in decisions:
-                if d.source != "fallback":
-                    runtime.stitch(gm, d.sub, self._op_for(d))
+                if d.run is not None:
+                    runtime.stitch(gm, d.sub, self._op_for(d.problem, d.run))
             runtime.finish(gm)
             compiled, fallback = self._compile_rest(gm, example_inputs, device_type)
             for i, d in enumerate(decisions):
@@ -186,8 +192,7 @@ class GraphCompiler:
         if misses:
             self._search_or_queue(misses, machine)
         for d in decisions:
-            if d.entry is not None:
-                self._choose(d)
+            self._choose(d, target, machine)
         return decisions
 
     def _use_cached(self, d: Decision, machine: dict[str, str]) -> bool:
@@ -241,22 +246,59 @@ class GraphCompiler:
             d.entry, d.source, d.verified, d.timings = res.entry, "llm", True, res.entry.timings
             d.reason = f"LLM search: {res.reason}"
 
-    def _choose(self, d: Decision) -> None:
-        """Use the kernel only if it beats the better baseline (or the user prefers kernels)."""
-        ev = Evaluation(True, "ok", "", timings=d.timings)
-        best = [s for s in (ev.speedup("eager"), ev.speedup("inductor")) if s is not None]
-        if self.opts.prefer == "kernel" or (best and min(best) > 1.0):
-            return
-        if not best:
-            d.reason += "; no baseline timing to compare, the baseline runs"
+    def _choose(self, d: Decision, target: Target, machine: dict[str, str]) -> None:
+        """Run the kernel only if it beats every baseline known (or the user prefers kernels).
+        Baselines: a target's own library kernel when it has one, else eager and Inductor."""
+        baseline = self._target_baseline(d, target, machine)
+        if baseline is not None and "candidate" in baseline.timings:
+            d.timings = {**d.timings, "library": baseline.timings["candidate"]}
+        if d.entry is not None:
+            ev = Evaluation(True, "ok", "", timings=d.timings)
+            names = ("library",) if baseline is not None else ("eager", "inductor")
+            speedups = [s for s in (ev.speedup(n) for n in names) if s is not None]
+            if self.opts.prefer == "kernel" or (speedups and min(speedups) > 1.0):
+                d.run = d.entry
+                return
+            if not speedups:
+                d.reason += "; no baseline timing to compare"
+            else:
+                d.reason += f"; verified but not faster than the {'library' if baseline else 'better baseline'} ({min(speedups):.2f}x)"
+            d.source = "fallback"
+        if baseline is not None:
+            d.run, d.verified = baseline, True
+            d.timings = {**baseline.timings, **{k: v for k, v in d.timings.items() if k == "library"}}
+            d.reason += f"; the {target.name} library baseline runs"
         else:
-            d.reason += f"; verified but not faster than the better baseline ({min(best):.2f}x), the baseline runs"
-        d.source = "fallback"
+            d.reason += "; the baseline runs" if d.entry is not None else ""
 
-    def _op_for(self, d: Decision):
-        module = get_target(d.problem.target).load(d.entry.source, _kernel_dir(self.opts))
-        instance = module.ModelNew()
-        return runtime.kernel_op(d.problem.key, instance, d.problem.inputs, d.problem.outputs)
+    def _target_baseline(self, d: Decision, target: Target, machine: dict[str, str]) -> KernelEntry | None:
+        """The target's own kernel for this subgraph (no LLM), verified here; cached under the
+        subgraph's key plus '.library' so that a later compile does not verify it again."""
+        source = target.baseline_source(d.problem)
+        if source is None:
+            return None
+        key = d.problem.key + ".library"
+        store = self.store()
+        entry = store.get(key)
+        if entry is not None and entry.source == source and entry.verified_here(machine):
+            return entry
+        ev = self.evaluator().evaluate(d.problem, source)
+        if not ev.ok:
+            log.warning("the %s library baseline for %s failed verification (%s): %s", target.name,
+                        d.problem.key[:16], ev.stage, ev.reason)
+            d.reason += f"; library baseline failed ({ev.stage})"
+            return None
+        entry = KernelEntry(key, target.name, d.problem.signature, source, provenance={"author": "library"},
+                            verification=ev.verification, timings=ev.timings, device=machine["device"],
+                            versions={k: v for k, v in machine.items() if k != "device"},
+                            verified_on=[machine], problem=d.problem.to_json())
+        if not store.readonly:
+            store.put(entry)
+        return entry
+
+    def _op_for(self, problem: Problem, entry: KernelEntry):
+        module = get_target(problem.target).load(entry.source, _kernel_dir(self.opts))
+        return runtime.kernel_op(entry.key, module.ModelNew(), problem.inputs, problem.outputs)
 
     # -- the rest of the graph ----------------------------------------------------------------
     def _compile_rest(self, gm: torch.fx.GraphModule, example_inputs, device_type: str | None) -> tuple[Callable, str]:
@@ -282,12 +324,7 @@ class GraphCompiler:
 
     def _add_left_out_rows(self, fallback: str) -> None:
         for lo in getattr(self, "_left_out", []):
-            self.rows.append({
-                "graph": self.name, "subgraph": None, "key": "", "target": "pytorch", "ops": [lo["op"]] * lo["count"],
-                "source": "fallback", "reason": lo["reason"], "verified": False, "runs": fallback,
-                "kernel_time": None, "eager_time": None, "inductor_time": None, "time_unit": None,
-                "speedup_vs_eager": None, "speedup_vs_inductor": None, "device": None, "usage": {},
-            })
+            self.rows.append(plain_row(self.name, "pytorch", [lo["op"]] * lo["count"], lo["reason"], fallback))
 
     # -- resources ----------------------------------------------------------------------------
     def store(self) -> KernelStore:
@@ -334,16 +371,20 @@ def _device_type(example_inputs) -> str | None:
     return types.pop() if len(types) == 1 else None
 
 
+def plain_row(graph: str, target: str, ops: list[str], reason: str, runs: str) -> dict[str, Any]:
+    """A report row for ops that stay in PyTorch (no key, no kernel, no timings)."""
+    return {
+        "graph": graph, "subgraph": None, "key": "", "target": target, "ops": ops, "source": "fallback",
+        "reason": reason, "verified": False, "runs": runs, "kernel_time": None, "eager_time": None,
+        "inductor_time": None, "library_time": None, "time_unit": None, "speedup_vs_eager": None,
+        "speedup_vs_inductor": None, "speedup_vs_library": None, "stats": None, "device": None, "usage": {},
+    }
+
+
 def _whole_graph_row(graph: str, gm: torch.fx.GraphModule, reason: str) -> dict[str, Any]:
     from .graph.partition import is_compute
 
-    ops = [op_name(n.target) for n in gm.graph.nodes if is_compute(n)]
-    return {
-        "graph": graph, "subgraph": None, "key": "", "target": "none", "ops": ops, "source": "fallback",
-        "reason": reason, "verified": False, "runs": "baseline", "kernel_time": None, "eager_time": None,
-        "inductor_time": None, "time_unit": None, "speedup_vs_eager": None, "speedup_vs_inductor": None,
-        "device": None, "usage": {},
-    }
+    return plain_row(graph, "none", [op_name(n.target) for n in gm.graph.nodes if is_compute(n)], reason, "baseline")
 
 
 def _inductor_decomposed(gm: torch.fx.GraphModule, example_inputs) -> torch.fx.GraphModule:

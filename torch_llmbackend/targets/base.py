@@ -92,6 +92,18 @@ class Target:
         """Prompt text: what the answer must define and how kernels are written for this target."""
         raise NotImplementedError
 
+    def baseline_source(self, problem) -> str | None:
+        """A candidate module written by the target itself, no LLM (Gemmini: calls into its tiled
+        library). When present it is the yardstick a kernel must beat, and it is what runs on a
+        miss. It is verified like any candidate before use. None: the baselines are eager and
+        Inductor."""
+        return None
+
+    def measure(self, instance, inputs):
+        """A target-specific run-time figure (records.Timing) for one forward of `instance`, e.g.
+        Gemmini's simulated cycles; None means wall-clock timing applies."""
+        return None
+
     def load(self, source: str, workdir: str) -> types.ModuleType:
         """Import a candidate module from its source. Called only inside a worker process, or in
         the caller's process for a kernel that has already passed verification."""
