@@ -140,8 +140,8 @@ _SCALARS = {
 
 def _pointer_dtype(base: str, cfg: Config) -> np.dtype | None:
     fixed = {"int8_t": np.int8, "uint8_t": np.uint8, "int16_t": np.int16, "int32_t": np.int32,
-             "uint32_t": np.uint32, "int64_t": np.int64, "float": np.float32,
-             "double": np.float64, "char": np.int8}
+             "uint32_t": np.uint32, "int64_t": np.int64, "uint64_t": np.uint64, "float": np.float32,
+             "double": np.float64, "char": np.int8, "int": np.int32}
     if base == "elem_t":
         return cfg.elem_dtype
     if base == "acc_t":
