@@ -11,13 +11,15 @@ from typing import TYPE_CHECKING, Any
 from ..options import Options
 from ..records import Evaluation, Problem
 from . import prompts
+from .provider import Usage
 
 if TYPE_CHECKING:
-    from .search import _ProblemSearch
+    from .search import Searcher, _ProblemSearch
 
 log = logging.getLogger("torch_llmbackend.agent")
 
 KNOWLEDGE_TOKENS = 1500  # share of the prompt the experience section may take
+CONSOLIDATE_AFTER = 10  # lessons recorded since the last consolidation
 
 
 def device_name(problem: Problem) -> str:
@@ -60,7 +62,7 @@ class KnowledgeLink:
                 return
             device = device_name(search.problem)
             lesson = self._lesson(search, attempts, device)
-            self.kb.record_search(search.problem, device, attempts, lesson=lesson, author=self.options.model)
+            self.kb.record_search(search.problem, device, search.problem.target, attempts, lesson, self.options.model)
         except Exception as e:
             log.warning("knowledge base: could not record the search for %s (%s: %s)",
                         search.problem.key[:16], type(e).__name__, e)
@@ -106,3 +108,23 @@ def _speedup(evaluation, baseline: str, baselines: dict | None) -> float | None:
         return None
     merged = Evaluation(True, "ok", "", timings={**(baselines or {}), **evaluation.timings})
     return merged.speedup(baseline)
+
+
+def consolidate_if_due(searcher: "Searcher") -> None:
+    """Fold the lessons of recent searches into the KB's technique notes once enough have
+    piled up: one request now and then, not one per search."""
+    kb = searcher.knowledge.kb
+    if kb is None or searcher.endpoint_error is not None or not hasattr(kb, "consolidate"):
+        return
+    try:
+        if kb.pending_lessons() < CONSOLIDATE_AFTER:
+            return
+        usage = Usage()
+
+        def ask(prompt: str) -> str:
+            return searcher.chat([{"role": "user", "content": prompt}], usage, deadline=None).text
+
+        version = kb.consolidate(ask)
+        log.info("knowledge base: consolidated lessons into notes version %s (%d tokens)", version, usage.total_tokens)
+    except Exception as e:  # the notes stay as they were; the next compile tries again
+        log.warning("knowledge base: consolidation failed (%s: %s)", type(e).__name__, e)

@@ -114,7 +114,7 @@ STAGE_HEADLINES = {
     "static": "The static checks rejected your module before it ran.",
     "build": "Your module failed to build or import.",
     "guard": "Your module called PyTorch compute ops at run time, which is not allowed: all arithmetic must be in your kernels.",
-    "verify": "Your module ran, but its outputs do not match the reference.",
+    "verify": "Your module failed verification: its outputs do not match the reference, or it raised.",
     "timing": "Your module was correct, but timing it failed.",
     "crash": "Your module crashed or hung the worker process.",
 }
@@ -169,7 +169,7 @@ def verification_text(verification: dict) -> str:
     items = [
         f"- {k}: {_short(v)}"
         for k, v in verification.items()
-        if isinstance(v, (int, float, str, bool)) or (isinstance(v, (list, tuple)) and len(v) <= 8)
+        if isinstance(v, (int, float, bool)) or (isinstance(v, str) and v) or (isinstance(v, (list, tuple)) and 0 < len(v) <= 8)
     ]
     return "Details:\n" + "\n".join(items[:16]) if items else ""
 

@@ -24,7 +24,7 @@ from ..options import Options
 from ..records import Evaluation, Problem
 from . import prompts
 from .extract import extract_code
-from .knowledge import KnowledgeLink
+from .knowledge import KnowledgeLink, consolidate_if_due
 from .progress import SearchProgress
 from .provider import DeadlineExceeded, EndpointUnavailable, MalformedResponse, Provider, Reply, RequestRejected, Usage
 from .transcript import Transcript
@@ -106,7 +106,9 @@ class Searcher:
         workers = min(self.options.max_concurrency, len(unique))
         with self._progress, ThreadPoolExecutor(max_workers=workers, thread_name_prefix="llm-search") as pool:
             futures = {p.key: pool.submit(self._search, p) for p in unique}
-            return {key: f.result() for key, f in futures.items()}
+            results = {key: f.result() for key, f in futures.items()}
+        consolidate_if_due(self)
+        return results
 
     # plumbing shared by the per-problem searches -------------------------------------------
     def provider(self) -> Provider:
@@ -122,7 +124,7 @@ class Searcher:
             log.warning("LLM endpoint unavailable: %s. No more LLM requests in this compile; "
                         "subgraphs without a cached kernel fall back.", error)
 
-    def chat(self, messages: list[dict[str, str]], usage: Usage, deadline: float) -> Reply:
+    def chat(self, messages: list[dict[str, str]], usage: Usage, deadline: float | None) -> Reply:
         if self._dead is not None:
             raise self._dead
         try:
