@@ -23,8 +23,12 @@ import torch
 from bench.problems import all_problems, footprint, get_problem, smallest_problems
 
 BACKENDS = ("eager", "inductor", "llm")
-# Relative and absolute tolerance by output dtype (the project's verification tolerances).
-TOLERANCE = {torch.float32: 1e-4, torch.float16: 1e-2, torch.bfloat16: 1e-2}
+# Relative and absolute tolerance by output dtype; the absolute one grows with outputs of large
+# magnitude, see output_scale().
+# bf16 keeps 8 significant bits, so 1e-2 is about one unit in the last place: a fused kernel that
+# keeps intermediates in fp32 (Inductor does) already differs from eager's per-op rounding by
+# more (0.06 on LayerNorm outputs near 6 in level3/10 on the H100), hence 2e-2.
+TOLERANCE = {torch.float32: 1e-4, torch.float16: 1e-2, torch.bfloat16: 2e-2}
 CPU_SMOKE_PROBLEMS = 3
 MAX_CALLS_PER_ROUND = 1000
 
@@ -45,7 +49,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 class OutputCheck:
     correct: bool
     max_abs_error: float
-    max_rel_error: float  # |actual - expected| / (|expected| + atol)
+    max_rel_error: float  # |actual - expected| / (|expected| + tolerance)
     tolerance: float
     reason: str = ""
 
@@ -54,6 +58,14 @@ def _flat(value: Any) -> list[torch.Tensor]:
     if isinstance(value, torch.Tensor):
         return [value]
     return [t for v in value for t in _flat(v)]
+
+
+def output_scale(expected: torch.Tensor) -> float:
+    """The absolute tolerance is relative to the output's RMS when that exceeds 1: a long sum
+    or scan in another order moves near-zero elements by about eps times the running sum, which
+    is no error (Inductor's cumsum over 32768 elements differs from eager by 4e-4 that way)."""
+    finite = expected[expected.isfinite()]
+    return max(1.0, float(finite.square().mean().sqrt())) if finite.numel() else 1.0
 
 
 def check_outputs(actual: Any, expected: Any) -> OutputCheck:
@@ -68,7 +80,7 @@ def check_outputs(actual: Any, expected: Any) -> OutputCheck:
             return OutputCheck(False, math.inf, math.inf, tol, f"output {i}: {a.dtype}{list(a.shape)}, expected {e.dtype}{list(e.shape)}")
         t = TOLERANCE.get(e.dtype, 0.0)
         a64, e64 = a.double(), e.double()
-        close = torch.isclose(a64, e64, rtol=t, atol=t, equal_nan=True)
+        close = torch.isclose(a64, e64, rtol=t, atol=t * output_scale(e64), equal_nan=True)
         if not bool(close.all()):
             correct = False
             reasons.append(f"output {i}: {int((~close).sum())} of {close.numel()} elements off")
@@ -126,6 +138,19 @@ def calls_per_round(model: torch.nn.Module, inputs: list, sync: Callable[[], Non
         sync()
         best = min(best, time.perf_counter() - start)
     return max(1, min(MAX_CALLS_PER_ROUND, math.ceil(min_round_s / max(best, 1e-9))))
+
+
+def gpu_kernel_seconds(fn: Callable, inputs: list, calls: int) -> float:
+    """GPU time of one forward: the kernels' own durations under the profiler, without the CPU
+    time spent launching them (the wall-clock median includes that, as a user sees it)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    torch.cuda.synchronize()
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        for _ in range(calls):
+            fn(*inputs)
+        torch.cuda.synchronize()
+    return sum(e.device_time_total for e in prof.key_averages()) * 1e-6 / calls
 
 
 def timed_step(fn: Callable, inputs: list, calls: int, sync: Callable[[], None]) -> Callable[[], None]:
@@ -198,6 +223,8 @@ def test_problem(
             )
             sync()
             after = check_outputs(fn(*inputs), expected)  # a kernel may go wrong only once warm
+            if device == "cuda":
+                benchmark.extra_info["gpu_time_s"] = gpu_kernel_seconds(fn, inputs, calls)
     finally:
         torch._dynamo.reset()
         if device == "cuda":

@@ -1,11 +1,12 @@
 """Summarize benchmark runs: per-level geomean speed-ups, wins, wrong outputs, and a chart.
 
     python -m bench.summary bench/results/2026-11-25-h100.json [more.json ...]
-        [--baseline-run OLD.json ...] [--png speedups.png]
+        [--baseline-run OLD.json ...] [--png speedups.png] [--metric wall|gpu]
 
 Reads pytest-benchmark JSON written by bench/bench_problems.py (several files are merged, so a
-suite run split by level can be summarized at once). Speed-up of A against B is B's median time
-over A's. A geomean covers the problems where both were timed and both outputs were correct; a
+suite run split by level can be summarized at once). Speed-up of A against B is B's time over
+A's: by default the wall-clock median of a synchronized forward (what a user waits for, launch
+overhead included); with --metric gpu, the kernels' own GPU time from the profiler. A geomean covers the problems where both were timed and both outputs were correct; a
 wrong output is listed, left out of the geomean, and never counts as faster.
 """
 from __future__ import annotations
@@ -39,7 +40,10 @@ class Timing:
     max_abs_error: float | None = None
 
 
-def timings_from_json(data: dict[str, Any]) -> list[Timing]:
+METRICS = ("wall", "gpu")
+
+
+def timings_from_json(data: dict[str, Any], metric: str = "wall") -> list[Timing]:
     out = []
     for bench in data.get("benchmarks", []):
         info = bench.get("extra_info") or {}
@@ -52,7 +56,10 @@ def timings_from_json(data: dict[str, Any]) -> list[Timing]:
                 continue  # not one of the suite's benchmarks
             problem, backend = match["problem"], match["backend"]
         level = int(info.get("level") or re.match(r"level(\d+)", problem)[1])
-        out.append(Timing(problem, level, backend, float(bench["stats"]["median"]), info.get("correct"), info.get("max_abs_error")))
+        seconds = bench["stats"]["median"] if metric == "wall" else info.get("gpu_time_s")
+        if seconds is None:
+            continue  # no GPU time recorded (a CPU run)
+        out.append(Timing(problem, level, backend, float(seconds), info.get("correct"), info.get("max_abs_error")))
     return out
 
 
@@ -78,13 +85,13 @@ class Run:
         return " + ".join(self.devices) if self.devices else "unknown device"
 
 
-def read_runs(paths: Iterable[str | Path]) -> Run:
+def read_runs(paths: Iterable[str | Path], metric: str = "wall") -> Run:
     """Merge runs; where one (problem, backend) appears twice, the later file wins."""
     merged: dict[tuple[str, str], Timing] = {}
     devices: list[str] = []
     for path in paths:
         data = json.loads(Path(path).read_text())
-        for t in timings_from_json(data):
+        for t in timings_from_json(data, metric):
             merged[(t.problem, t.backend)] = t
         if (device := device_of(data)) not in devices:
             devices.append(device)
@@ -284,14 +291,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("runs", nargs="+", help="pytest-benchmark JSON files of one run (merged)")
     parser.add_argument("--baseline-run", nargs="+", default=None, help="JSON files of an earlier run to compare with")
     parser.add_argument("--png", default=None, help="write the per-problem speed-up chart here")
+    parser.add_argument("--metric", choices=METRICS, default="wall",
+                        help="wall: synchronized wall-clock median (default); gpu: the kernels' GPU time")
     args = parser.parse_args(argv)
 
-    current = read_runs(args.runs)
+    current = read_runs(args.runs, args.metric)
     if not current.timings:
         print(f"no benchmarks of the suite in {', '.join(args.runs)}", file=sys.stderr)
         return 1
     summary = summarize(current)
-    baseline = (read_runs(args.baseline_run), current) if args.baseline_run else None
+    baseline = (read_runs(args.baseline_run, args.metric), current) if args.baseline_run else None
+    print(f"metric: {'wall-clock median per forward' if args.metric == 'wall' else 'GPU kernel time per forward'}")
     print(render(summary, baseline))
     if args.png:
         draw_chart(summary, args.png)

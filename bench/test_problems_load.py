@@ -85,3 +85,23 @@ def test_dtype_is_declared_by_the_name():
     assert declared["04_matmul_rect_fp16"] == torch.float16
     assert declared["05_linear_nobias_bf16"] == torch.bfloat16
     assert declared["01_matmul_square"] == torch.float32
+
+
+def test_output_check_tolerates_summation_order_but_not_wrong_values():
+    from bench.bench_problems import check_outputs
+
+    x = torch.randn(64, 32768)
+    in_order = torch.cumsum(x, dim=-1)
+    reordered = torch.cumsum(x.double(), dim=-1).float()  # what a blocked scan gives, roughly
+    assert check_outputs(reordered, in_order).correct
+
+    broken = in_order.clone()
+    broken[3, 1000] += 1.0
+    check = check_outputs(broken, in_order)
+    assert not check.correct and check.max_abs_error == pytest.approx(1.0, rel=1e-3)
+    assert "1 of" in check.reason
+
+    assert not check_outputs(in_order[:, :10], in_order).correct  # shape
+    assert not check_outputs(in_order.half(), in_order).correct  # dtype
+    assert not check_outputs((in_order, in_order), in_order).correct  # output count
+    assert check_outputs((in_order.half(),), (in_order.half() + 1e-3,)).correct  # fp16 tolerance
