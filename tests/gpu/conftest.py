@@ -1,0 +1,39 @@
+"""Fixtures for the GPU tests. They run on the device machine with TRITON_INTERPRET=0 (the
+root conftest turns the interpreter on for CPU runs unless the variable is already set)."""
+import os
+
+import pytest
+import torch
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """The root conftest skips items whose keywords contain "gpu", and this folder's name is one
+    of every item's keywords; give the CPU tests here (no `gpu` marker) their run back."""
+    for item in items:
+        if "tests/gpu/" in item.nodeid.replace("\\", "/") and item.get_closest_marker("gpu") is None:
+            item.own_markers[:] = [m for m in item.own_markers if not (m.name == "skip" and m.kwargs.get("reason") == "needs a CUDA GPU")]
+
+
+@pytest.fixture(autouse=True)
+def _compiled_triton_on_gpu(request):
+    if request.node.get_closest_marker("gpu") and torch.cuda.is_available() and os.environ.get("TRITON_INTERPRET") == "1":
+        pytest.fail("GPU tests time compiled Triton kernels: run them with TRITON_INTERPRET=0 in the environment")
+
+
+@pytest.fixture(scope="session")
+def gpu_cache(tmp_path_factory) -> str:
+    """One kernel/NVRTC cache for the session, so CUDA sources build once."""
+    path = str(tmp_path_factory.mktemp("gpu-cache"))
+    os.environ["LLMBACKEND_CACHE_DIR"] = path  # inherited by evaluator workers
+    return path
+
+
+@pytest.fixture(scope="session")
+def evaluator(gpu_cache):
+    from torch_llmbackend.evaluate import Evaluator
+    from torch_llmbackend.options import Options
+
+    ev = Evaluator(Options.resolve({"cache_dir": gpu_cache}))
+    yield ev
+    ev.close()
