@@ -1,8 +1,10 @@
 """Verification inputs with the problem's exact shapes, strides and dtypes (runs in the worker).
 
-Inputs are allocated with `torch.empty_strided` and their whole storage is filled (gaps between
-strided rows and broadcast storage included), so a kernel sees exactly the layout the model will
-hand it. Values come from a CPU generator seeded per trial, so a trial is reproducible on any
+Inputs have exactly the problem's shapes and strides and their whole extent is filled (gaps
+between strided rows and broadcast storage included), so a kernel sees the layout the model will
+hand it. Each input sits between two guard zones in its storage, filled with NaN (floats) or a
+sentinel: an unmasked load past either end pulls NaN into the result, and a store past either
+end changes the zone, which the verifier sees because it compares the whole storage. Values come from a CPU generator seeded per trial, so a trial is reproducible on any
 device. Non-float inputs (indices, masks) take their values from the trusted reference's own
 `get_inputs()`, which knows their valid range.
 """
@@ -32,6 +34,7 @@ VERIFY_TRIALS = (Trial("normal", 0), Trial("normal", 1), Trial("uniform", 2), Tr
 POST_TIMING_TRIALS = (Trial("normal", 1000), Trial("uniform", 1001))
 TIMING_TRIAL = Trial("normal", 7)
 
+GUARD_ELEMENTS = 256  # more than any sensible block overruns
 LARGE_SCALE = {torch.float32: 1e3, torch.float64: 1e3, torch.float16: 30.0, torch.bfloat16: 30.0}
 
 
@@ -48,10 +51,27 @@ def storage_view(t: torch.Tensor) -> torch.Tensor:
     return t.as_strided((n,), (1,), 0)
 
 
+def extent(shape: tuple[int, ...], stride: tuple[int, ...]) -> int:
+    """Elements a strided tensor spans (0 when empty)."""
+    if any(s == 0 for s in shape):
+        return 0
+    return 1 + sum((n - 1) * st for n, st in zip(shape, stride))
+
+
+def guarded_empty(shape, stride, dtype: torch.dtype, device) -> torch.Tensor:
+    """An uninitialised tensor with guard zones of GUARD_ELEMENTS on both sides, filled."""
+    n = extent(tuple(shape), tuple(stride))
+    buf = torch.empty(n + 2 * GUARD_ELEMENTS, dtype=dtype, device=device)
+    fill = float("nan") if dtype.is_floating_point else (True if dtype == torch.bool else 0x5A)
+    buf[:GUARD_ELEMENTS].fill_(fill)
+    buf[GUARD_ELEMENTS + n :].fill_(fill)
+    return buf.as_strided(tuple(shape), tuple(stride), GUARD_ELEMENTS)
+
+
 def make_input(spec: TensorSpec, trial: Trial, reference_value: torch.Tensor | None = None) -> torch.Tensor:
     dtype = torch_dtype(spec.dtype)
-    t = torch.empty_strided(spec.shape, spec.stride, dtype=dtype, device=spec.device)
-    flat = storage_view(t)
+    t = guarded_empty(spec.shape, spec.stride, dtype, spec.device)
+    flat = t.as_strided((extent(spec.shape, spec.stride),), (1,))
     gen = torch.Generator().manual_seed(trial.seed * 7919 + len(spec.shape))
     n = flat.numel()
     if dtype in FLOAT_DTYPES:
@@ -81,10 +101,11 @@ def make_inputs(specs: tuple[TensorSpec, ...], trial: Trial, reference_inputs: l
 
 
 def clone_exact(t: torch.Tensor) -> torch.Tensor:
-    """Same shape, strides, dtype, device and storage bytes, in a new storage."""
-    out = torch.empty_strided(t.shape, t.stride(), dtype=t.dtype, device=t.device)
-    storage_view(out).copy_(storage_view(t))
-    return out
+    """Same shape, strides, storage offset, dtype, device and storage bytes (guard zones
+    included), in a new storage."""
+    buf = torch.empty(t.untyped_storage().nbytes() // t.element_size(), dtype=t.dtype, device=t.device)
+    buf.copy_(storage_view(t))
+    return buf.as_strided(t.shape, t.stride(), t.storage_offset())
 
 
 def same_bytes(a: torch.Tensor, b: torch.Tensor) -> bool:

@@ -2,8 +2,7 @@
 
 Runs only in a worker process (worker_process.py). Every failure becomes an Evaluation with
 concrete text for the LLM; `healthy` says whether this process may be trusted with the next
-candidate (not after a crash, an out-of-memory, a CUDA error, or a kernel that produced wrong
-values and may have written out of bounds).
+candidate (not after an out-of-memory, a CUDA error, or a kernel that wrote into its inputs).
 """
 from __future__ import annotations
 
@@ -193,7 +192,7 @@ def _classify(e: BaseException, default_stage: str, during: str) -> CandidateFai
         return CandidateFailure("crash", "CUDA error (the context is lost; worker replaced): " + text, healthy=False)
     if "CompilationError" in name or isinstance(e, (SyntaxError, ImportError, NameError)):
         return CandidateFailure("build", text)
-    return CandidateFailure(default_stage, text, healthy=default_stage == "build")
+    return CandidateFailure(default_stage, text)
 
 
 def _candidate_frames(e: BaseException) -> str:
@@ -205,9 +204,8 @@ def _time_candidate(state, problem, ref, target, instance) -> dict[str, Any]:
     device = timing.device_name(state.device_type)
     dtype = timing.problem_dtype(problem)
     inputs = state.inputs(problem, ref, TIMING_TRIAL)
-    custom: Callable | None = getattr(target, "measure", None)
     try:
-        t = custom(instance, inputs) if custom is not None else timing.measure(lambda: instance(*inputs), state.device_type)
+        t = _measure(state, target, instance, inputs)
     except BaseException as e:
         failure = _classify(e, "timing", "the timing runs")
         failure.healthy = False
@@ -215,21 +213,30 @@ def _time_candidate(state, problem, ref, target, instance) -> dict[str, Any]:
     return {"candidate": timing.timing_json(t, device, dtype), "device": device, "torch": torch.__version__, "dtype": dtype}
 
 
+def _measure(state: WorkerState, target, instance, inputs: list) -> Timing:
+    """The target's own figure where it has one (Gemmini: simulated cycles), else wall clock."""
+    custom = target.measure(instance, inputs) if hasattr(target, "measure") else None
+    return custom if custom is not None else timing.measure(lambda: instance(*inputs), state.device_type)
+
+
 def time_baselines(state: WorkerState, problem: Problem, names: list[str]) -> dict[str, Any]:
-    """Eager and Inductor on the same inputs the candidate is timed on (or the target's own)."""
+    """Eager and Inductor on the same inputs the candidate is timed on, and "library" where the
+    target writes its own baseline module (Gemmini's tiled library), measured like a candidate."""
     ref = state.reference(problem)
     target = get_target(problem.target)
     device = timing.device_name(state.device_type)
     dtype = timing.problem_dtype(problem)
     inputs = state.inputs(problem, ref, TIMING_TRIAL)
-    custom = getattr(target, "measure_baselines", None)
-    if custom is not None:
-        return {name: timing.timing_json(t, device, dtype) for name, t in custom(ref.new_model(), inputs).items()}
+    library = target.baseline_source(problem) if hasattr(target, "baseline_source") else None
     out: dict[str, Any] = {}
-    for name in names:
+    for name in [*names, *(["library"] if library else [])]:
         try:
-            fn = _baseline_callable(name, ref, inputs)
-            out[name] = timing.timing_json(timing.measure(fn, state.device_type), device, dtype)
+            if name == "library":
+                module = target.load(library, os.path.join(state.workdir, "reference"))
+                t = _measure(state, target, module.ModelNew(), inputs)
+            else:
+                t = timing.measure(_baseline_callable(name, ref, inputs), state.device_type)
+            out[name] = timing.timing_json(t, device, dtype)
         except Exception as e:  # a baseline that cannot run is reported, not fatal
             log.warning("baseline %s failed: %s", name, e)
             out[name] = {"error": _trim(f"{type(e).__name__}: {e}", 500), "device": device, "torch": torch.__version__, "dtype": dtype}
@@ -260,9 +267,9 @@ def _passed(problem: Problem, stats: TrialStats, timings: dict[str, Any]) -> Eva
     parts = [f"correct on {len(stats.trials)} trials ({', '.join(sorted({t.split(',')[0] for t in stats.trials}))}), "
              f"max abs error {stats.max_abs_err:.2g}, max rel error {stats.max_rel_err:.2g}"]
     speed = [f"candidate {cand_t.median:.1f} {cand_t.unit} (p20 {cand_t.p20:.1f}, p80 {cand_t.p80:.1f})"]
-    for name in ("eager", "inductor"):
+    for name in ("eager", "inductor", "library"):
         base = timings.get(name)
-        if base and base.get("median"):
+        if base and base.get("median") and base.get("unit", "us") == cand_t.unit:
             speed.append(f"{name} {base['median']:.1f} {base.get('unit', 'us')} ({base['median'] / cand_t.median:.2f}x)")
         elif base and base.get("error"):
             speed.append(f"{name} unavailable ({base['error'][:120]})")

@@ -51,7 +51,7 @@ BANNED_BUILTINS = frozenset(
         "__builtins__", "__loader__", "__spec__", "__file__",
     }
 )
-ALLOWED_DUNDER_ATTRS = frozenset({"__init__"})
+ALLOWED_DUNDER_ATTRS = frozenset({"__init__", "__name__"})
 ALLOWED_DUNDER_NAMES = frozenset({"__name__"})
 
 # Stdlib modules a chain like `torch.os` or `triton.sys` would reach; never allowed.
@@ -167,8 +167,9 @@ class _Checker:
                         self.module_mutable[name] = node.lineno
 
     def _check_import(self, node: ast.AST, module: str, full: str | None = None) -> None:
-        top = module.split(".")[0]
-        if top not in self.allowed:
+        # an entry allows itself and its submodules: "torch" allows torch.nn.functional, and a
+        # loader entry like "torch_llmbackend.targets.cuda_loader" allows only that module
+        if not any(module == a or module.startswith(a + ".") for a in self.allowed):
             allowed = ", ".join(sorted(self.allowed))
             self.add("import", node, f"import of {module!r} is not allowed for this target (allowed: {allowed})")
             return
@@ -217,12 +218,12 @@ class _Checker:
             elif _is_dunder(node.id) and node.id not in ALLOWED_DUNDER_NAMES:
                 self.add("dunder", node, f"`{node.id}` is not allowed")
         elif isinstance(node, ast.Attribute):
-            if _is_chain_inner(node):
-                return  # the whole chain `a.b.c` is checked once, at its outermost node
             if _is_dunder(node.attr) and node.attr not in ALLOWED_DUNDER_ATTRS:
                 self.add("dunder", node, f"dunder attribute `.{node.attr}` is not allowed")
             elif node.attr in READBACK_METHODS:
                 self.add("host-readback", node, f"`.{node.attr}()` reads tensor data into Python; do the arithmetic in a kernel")
+            if _is_chain_inner(node):
+                return  # a module path `a.b.c` is resolved once, at its outermost node
             dotted = self._resolve(node)
             if dotted is not None:
                 self._check_dotted(node, dotted)
@@ -232,7 +233,7 @@ class _Checker:
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             if _FORMAT_DUNDER.search(node.value):
                 self.add("dunder", node, "format string reaches a dunder attribute")
-            if _looks_like_c(node.value):
+            if _looks_like_c(node.value) and not _is_docstring(node):
                 self.violations.extend(check_c_source(node.value, first_line=node.lineno, allow_libraries=self.allow_libraries))
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             for default in [*node.args.defaults, *[d for d in node.args.kw_defaults if d is not None]]:
@@ -268,7 +269,9 @@ class _Checker:
                 for sub in _store_roots(target):
                     self._check_write(sub, self_name, is_init, local, fn.name)
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in MUTATOR_METHODS:
-                self._check_write(node.func, self_name, is_init, local, fn.name, verb=f"`.{node.func.attr}()` on")
+                receiver = node.func.value
+                if not (isinstance(receiver, ast.Name) and receiver.id in self.aliases):  # torch.add(...) is a function
+                    self._check_write(receiver, self_name, is_init, local, fn.name, verb=f"`.{node.func.attr}()` on")
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in self.module_mutable and node.id not in local:
                 self.add("module-state", node, f"module-level mutable object `{node.id}` (line {self.module_mutable[node.id]}) is used inside {fn.name}(); module-level values must be constants (use a tuple)")
 
@@ -281,6 +284,14 @@ class _Checker:
                 self.add("self-state", target, f"{verb} `{ast.unparse(target)}` in {fn_name}(): attributes of self may only be set in __init__ (no caching between calls)")
         elif root not in local:
             self.add("module-state", target, f"{verb} `{ast.unparse(target)}` in {fn_name}() changes module-level state that outlives the call")
+
+
+def _is_docstring(node: ast.Constant) -> bool:
+    """The first statement of a module, class or function, a bare string: never source."""
+    expr = getattr(node, "_llmk_parent", None)
+    owner = getattr(expr, "_llmk_parent", None)
+    body = getattr(owner, "body", None)
+    return isinstance(expr, ast.Expr) and isinstance(body, list) and bool(body) and body[0] is expr
 
 
 def _is_chain_inner(node: ast.Attribute) -> bool:
@@ -349,7 +360,10 @@ def _walk_function(fn: ast.FunctionDef | ast.AsyncFunctionDef):
 
 # --- C / CUDA source ------------------------------------------------------------------------
 
-_C_HINT = re.compile(r"#\s*include|__global__|__device__|extern\s+\"C\"|\b(?:at|torch|c10)::|\bcu(?:blas|dnn)")
+# What makes a string literal C/C++ source rather than prose: preprocessor lines, CUDA
+# qualifiers, or statements (braces and semicolons).
+_C_HINT = re.compile(r"#\s*include|__global__|__device__|extern\s+\"C\"")
+_C_STATEMENTS = re.compile(r"[;{}]")
 
 # Library families whose calls do the work for the kernel.
 LIBRARY_PREFIXES = ("cublas", "cudnn", "cusparse", "cufft", "cusolver", "curand")
@@ -380,7 +394,7 @@ TORCH_CPP_COMPUTE_METHODS = frozenset(
 
 
 def _looks_like_c(text: str) -> bool:
-    return "\n" in text and bool(_C_HINT.search(text))
+    return "\n" in text and (bool(_C_HINT.search(text)) or len(_C_STATEMENTS.findall(text)) >= 3)
 
 
 @dataclass(frozen=True)

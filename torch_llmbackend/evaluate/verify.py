@@ -50,8 +50,10 @@ class CandidateFailure(Exception):
         super().__init__(reason)
         self.stage = stage
         self.reason = reason
-        # False when the kernel may have scribbled over memory (wrong values, changed inputs,
-        # exceptions in forward): the worker is replaced rather than trusted with the next one.
+        # False when the process may be damaged (out of memory, a CUDA error, inputs written to
+        # by a kernel that does not own them): the worker is replaced, not trusted further.
+        # Plain wrong values keep it: damage a survivor carries could only fail later
+        # candidates (the reference runs in the same process), never pass a wrong one.
         self.healthy = healthy
 
 
@@ -115,7 +117,7 @@ def check_trial(
             problem = magnitude_problem(g, w, cand_inputs)
         if problem is not None:
             label = f"output {i}" if len(got) > 1 or not got_single else "the output"
-            raise CandidateFailure("verify", f"{label} ({_describe(w)}) differs from eager {where}: {problem}", healthy=False)
+            raise CandidateFailure("verify", f"{label} ({_describe(w)}) differs from eager {where}: {problem}")
     stats.trials.append(trial.label())
 
 

@@ -54,7 +54,28 @@ class WorkerSpec:
             env["TRITON_INTERPRET"] = "1"
         env["TRITON_CACHE_DIR"] = os.path.join(workdir, "triton-cache")
         env["PYTHONDONTWRITEBYTECODE"] = "1"
+        # glibc fills new and freed heap memory with this byte: an output a kernel forgot to
+        # write holds garbage, never the zeros or stale correct values a fresh page might.
+        env["MALLOC_PERTURB_"] = "165"
         return env
+
+
+SIGNAL_HINTS = {
+    signal.SIGSEGV: ": a memory access outside any allocation, e.g. an out-of-bounds pointer in a kernel",
+    signal.SIGBUS: ": a misaligned or invalid memory access",
+    signal.SIGABRT: ": an abort, often heap corruption from a write past the end of a tensor",
+    signal.SIGKILL: ": killed, most likely for using too much memory",
+}
+
+
+def crash_excerpt(log_text: str, limit: int = 1500) -> str:
+    """What the LLM can act on from a dead worker's log: the fatal error line and the frames in
+    the candidate's file (faulthandler prints them), else the log's last lines."""
+    lines = log_text.splitlines()
+    keep = [ln.strip() for ln in lines if ln.startswith("Fatal Python error") or "llmk_" in ln]
+    text = "\n".join(keep) if keep else "\n".join(lines[-12:])
+    text = text[-limit:].strip()
+    return f" Last output:\n{text}" if text else ""
 
 
 class Worker:
@@ -119,9 +140,10 @@ class Worker:
             self.destroy()
             code = self.proc.returncode
         how = f"killed by {signal.Signals(-code).name}" if code is not None and code < 0 else f"exited with code {code}"
-        tail = self.log_tail()
+        hint = SIGNAL_HINTS.get(-code if code is not None and code < 0 else 0, "")
+        log_text = self.log_tail(20000)
         self.destroy()
-        return f"the worker process died {when} ({how}).{(' Last output:' + chr(10) + tail) if tail else ''}"
+        return f"the worker process died {when} ({how}{hint}).{crash_excerpt(log_text)}"
 
     def log_tail(self, limit: int = 1500) -> str:
         try:

@@ -1,0 +1,27 @@
+# problem: add_relu
+# cheat: a module-level dict keyed by input address serves earlier results
+# expect: static
+# reason: module-state
+import torch
+import triton
+import triton.language as tl
+
+_RESULTS = {}
+
+
+@triton.jit
+def add_relu_kernel(x_ptr, y_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    v = tl.load(x_ptr + offs, mask=mask) + tl.load(y_ptr + offs, mask=mask)
+    tl.store(out_ptr + offs, tl.maximum(v, 0.0), mask=mask)
+
+
+class ModelNew(torch.nn.Module):
+    def forward(self, x, y):
+        key = x.data_ptr()
+        if key not in _RESULTS:
+            out = torch.empty_like(x)
+            add_relu_kernel[(triton.cdiv(x.numel(), 128),)](x, y, out, x.numel(), BLOCK=128)
+            _RESULTS[key] = out
+        return _RESULTS[key]
