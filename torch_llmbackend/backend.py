@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 import torch
 from torch._functorch.aot_autograd import make_boxed_func
+from torch._subclasses.fake_tensor import unset_fake_temporarily
 
 from . import runtime
 from .graph import Subgraph, lift, make_problem, op_name, partition
@@ -298,7 +299,9 @@ class GraphCompiler:
 
     def _op_for(self, problem: Problem, entry: KernelEntry):
         module = get_target(problem.target).load(entry.source, _kernel_dir(self.opts))
-        return runtime.kernel_op(entry.key, module.ModelNew(), problem.inputs, problem.outputs)
+        with unset_fake_temporarily():  # a kernel module may allocate real buffers when built
+            instance = module.ModelNew()
+        return runtime.kernel_op(entry.key, instance, problem.inputs, problem.outputs)
 
     # -- the rest of the graph ----------------------------------------------------------------
     def _compile_rest(self, gm: torch.fx.GraphModule, example_inputs, device_type: str | None) -> tuple[Callable, str]:
@@ -319,7 +322,8 @@ class GraphCompiler:
             log.warning("Inductor failed on the %s graph (%s: %s); it runs eagerly", self.name, type(e).__name__, e)
             return make_boxed_func(gm), "eager (Inductor failed)"
         if choice == "auto" and device_type == "cuda":
-            return _faster_on_gpu(gm, compiled, example_inputs)
+            with unset_fake_temporarily():  # AOTAutograd calls us under its fake mode
+                return _faster_on_gpu(gm, compiled, example_inputs)
         return compiled, "inductor"
 
     def _add_left_out_rows(self, fallback: str) -> None:
