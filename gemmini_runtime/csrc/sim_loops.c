@@ -176,7 +176,9 @@ void op_loop_conv_ws(uint64_t rs1, uint64_t rs2) {
   int max_pixels_per_row = (rs1 >> 8) & 0xFF;
   const int no_pool = rs2 & 1, downsample = (rs2 >> 1) & 1, input_dilated = (rs2 >> 2) & 1;
   const int activation = (rs2 >> 3) & 3;
+  const int b_id = (rs1 >> 16) & 3, a_id = (rs1 >> 18) & 3;
   if (max_pixels_per_row < 1) max_pixels_per_row = 1;
+  if (a_id > 2 || b_id > 2) sim_fail("loop_conv_ws spad ids must be 0, 1 or 2 (got %d, %d)", a_id, b_id);
   if (activation > 1) sim_fail("loop_conv_ws activation %d is not supported", activation);
   if (input_dilated && c.stride != 1) sim_fail("loop_conv_ws: input dilation needs stride 1");
   if (c.kernel_dilation < 1 || c.stride < 1) sim_fail("loop_conv_ws: stride and kernel dilation must be >= 1");
@@ -205,11 +207,15 @@ void op_loop_conv_ws(uint64_t rs1, uint64_t rs2) {
   const int C_rows = out_banks * batches * orows * ocols;
   if (A_rows < 0 || B_rows < 0 || orows <= 0 || ocols <= 0 || batches <= 0)
     sim_fail("loop_conv_ws: inconsistent tile dimensions");
-  if ((uint64_t)A_rows + B_rows > SPAD_ROWS || C_rows > ACC_ROWS / 2)
+  /* Inputs and weights reused across tiles (spad id 1 or 2, null pointer: no reload) keep
+   * a region of their own: id 1 in the lower half of the scratchpad, id 2 in the upper. */
+  const uint32_t space = (a_id || b_id) ? SPAD_ROWS / 2 : SPAD_ROWS;
+  if ((uint64_t)A_rows + B_rows > space || C_rows > ACC_ROWS / 2)
     sim_fail("loop_conv_ws tile needs %d scratchpad rows (of %u) and %d accumulator rows (of %u)",
-             A_rows + B_rows, SPAD_ROWS, C_rows, ACC_ROWS / 2);
+             A_rows + B_rows, space, C_rows, ACC_ROWS / 2);
 
-  const uint32_t A_start = 0, B_start = SPAD_ROWS - B_rows;
+  const uint32_t A_start = a_id == 2 ? SPAD_ROWS / 2 : 0;
+  const uint32_t B_start = (b_id == 1 ? SPAD_ROWS / 2 : SPAD_ROWS) - B_rows;
   const uint32_t D_start = ACC_BIT + G.conv_d_row, C_start = ACC_BIT + ACCUM_BIT + G.conv_c_row;
   if (c.bias) G.conv_d_row = (G.conv_d_row + ACC_ROWS / 2) % ACC_ROWS;
   if (c.output) G.conv_c_row = (G.conv_c_row + ACC_ROWS / 2) % ACC_ROWS;

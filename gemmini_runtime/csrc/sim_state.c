@@ -60,7 +60,14 @@ static void read_proc_maps(int stack_only) {
     if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3) continue;
     if (stack_only && !strstr(line, "[stack]")) continue;
     if (perms[0] != 'r') continue;
-    maps[n_maps].lo = lo; maps[n_maps].hi = hi; maps[n_maps].writable = perms[1] == 'w';
+    const int writable = perms[1] == 'w';
+    /* adjacent mappings (e.g. .data then the rest of .bss) form one region when their
+     * permissions agree, so that an array spanning the seam is still found */
+    if (n_maps && maps[n_maps - 1].hi == lo && maps[n_maps - 1].writable == writable) {
+      maps[n_maps - 1].hi = hi;
+      continue;
+    }
+    maps[n_maps].lo = lo; maps[n_maps].hi = hi; maps[n_maps].writable = writable;
     n_maps++;
   }
   fclose(f);

@@ -83,6 +83,18 @@ def test_tiled_matmul_with_explicit_tile_factors(lib, ref, rng, tiles, dataflow)
     assert np.array_equal(C, ref.matmul(A, B))
 
 
+@pytest.mark.parametrize("I,J,K", [(16, 64, 32), (64, 16, 32)])
+def test_operands_kept_resident_across_tiles(lib, ref, rng, I, J, K):
+    """With two K tiles, A (first shape) or B (second) stays in the scratchpad under a spad
+    id while the other operand streams through four tiles."""
+    A, B = i8(rng, (I, K)), i8(rng, (K, J))
+    C = np.zeros((I, J), np.int8)
+    stats = lib["matmul_tiles"](A, B, C, I, J, K, 1, 1, 1, WS)
+    assert np.array_equal(C, ref.matmul(A, B))
+    loads = stats.executed["mvin"] + stats.executed["mvin2"]   # A and B tile loads
+    assert loads == 2 + 8                    # the resident operand's two tiles load once
+
+
 def test_gemmini_and_cpu_reference_agree_with_saturation(lib, rng):
     I, J, K = 64, 48, 80
     A, B = i8(rng, (I, K), -128, 127), i8(rng, (K, J), -128, 127)
@@ -160,6 +172,18 @@ def test_tiled_conv_variants_match_the_cpu_reference(lib, rng, variant):
         lib["conv"](x, w, bias, o, d, has_bias, 0, 0.5, t)
     assert np.array_equal(outs[0], outs[1])
     assert np.abs(outs[1]).sum() > 0
+
+
+def test_conv_weights_kept_resident_across_row_tiles(lib, rng):
+    """Two output-channel tiles whose weights stay resident (spad ids 1 and 2) while the
+    pooled output rows are tiled: each row tile must use its own channel tile's weights."""
+    d = conv_dims(2, 15, 13, 17, 21, 1, 1, 3, pool=(3, 2, 1))
+    x, w = i8(rng, (2, 15, 13, 17), -4, 5), i8(rng, (3 * 3 * 17, 21), -4, 5)
+    bias = rng.integers(-30, 31, 21, dtype=np.int32)
+    outs = [np.zeros((2, 8, 7, 21), np.int8) for _ in range(2)]
+    for t, o in zip((WS, CPU), outs):
+        lib["conv"](x, w, bias, o, d, 1, 1, 0.25, t)
+    assert np.array_equal(outs[0], outs[1])
 
 
 def test_depthwise_conv_matches_the_cpu_reference(lib, rng):
