@@ -568,6 +568,13 @@ class _BindingsDriver:
         self._check(err, "cuLaunchKernel")
 
 
+class _StreamPtr:
+    __slots__ = ("ptr",)
+
+    def __init__(self, ptr: int):
+        self.ptr = ptr
+
+
 class _CupyDriver:
     name = "cupy"
 
@@ -576,7 +583,6 @@ class _CupyDriver:
         from cupy.cuda import driver, function
 
         self.cupy, self.cudriver, self.function_mod = cupy, driver, function
-        self._streams: dict[int, Any] = {}
 
     def load(self, cubin: bytes, index: int):
         with self.cupy.cuda.Device(index):
@@ -599,11 +605,9 @@ class _CupyDriver:
         import numpy as np
 
         args = tuple(np.frombuffer(params, dtype=np.uint64)) if n else ()
-        ext = self._streams.get(stream)
-        if ext is None:
-            ext = self._streams[stream] = self.cupy.cuda.ExternalStream(stream, index)
         try:
-            fn(grid, block, args, shared_mem=shared_mem, stream=ext)
+            # CuPy's Function reads only `.ptr` of the stream it is given
+            fn(grid, block, args, shared_mem=shared_mem, stream=_StreamPtr(stream))
         except self.cudriver.CUDADriverError as e:
             raise CudaLaunchError(f"cuLaunchKernel failed: {e}") from None
 
