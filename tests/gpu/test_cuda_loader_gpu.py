@@ -40,7 +40,8 @@ COLD_SCRIPT = textwrap.dedent('''
     mod.kernel("scale")
     total = time.perf_counter() - start
     print(json.dumps({"toolchain": cuda_loader.compiler().name, "total_s": total, "nvrtc_s": mod.compile_seconds,
-                      "cached": mod.built.cached, "nvrtc": list(cuda_loader.compiler().version)}))
+                      "cached": mod.built.cached, "nvrtc": list(cuda_loader.compiler().version),
+                      "includes": list(cuda_loader.include_dirs())}))
 ''')
 
 
