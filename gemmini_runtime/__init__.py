@@ -8,12 +8,12 @@ tensors; each call returns the stats of that call. Independent of torch_llmbacke
 from .build import BuildError, cache_dir, config_root, include_flags, link_flags
 from .config import CONFIGS, Config, get_config
 from .runtime import (GemminiProgramError, Kernel, Param, Program, ProgramResult, Stats,
-                      build_function, compile_program, parse_signature, run_program)
+                      build_function, build_functions, compile_program, parse_signature, run_program)
 
 build_program = compile_program
 
 __all__ = [
     "BuildError", "CONFIGS", "Config", "GemminiProgramError", "Kernel", "Param", "Program",
-    "ProgramResult", "Stats", "build_function", "build_program", "cache_dir", "compile_program",
+    "ProgramResult", "Stats", "build_function", "build_functions", "build_program", "cache_dir", "compile_program",
     "config_root", "get_config", "include_flags", "link_flags", "parse_signature", "run_program",
 ]

@@ -228,7 +228,8 @@ class Kernel:
 
     def __init__(self, library: Path, name: str, params: list[Param], config: Config):
         self.library, self.name, self.params, self.config = library, name, params, config
-        self._lib = ctypes.CDLL(str(library))
+        # Kernels of one library share its simulator state, hence one lock per library.
+        self._lib, self._lock = _load_library(library)
         self._entry = getattr(self._lib, f"gemmini_entry_{name}")
         self._entry.argtypes = [ctypes.POINTER(ctypes.c_void_p)]
         self._entry.restype = ctypes.c_int
@@ -238,7 +239,6 @@ class Kernel:
             getattr(self._lib, fn).restype = res
         self._lib.gemmini_sim_add_region.argtypes = [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int]
         self._lib.gemmini_sim_set_embedded(1)
-        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         sig = ", ".join(f"{p.ctype} {p.name}" for p in self.params)
@@ -284,6 +284,16 @@ class Kernel:
         return stats
 
 
+_LIBRARIES: dict[str, tuple[ctypes.CDLL, threading.Lock]] = {}
+
+
+def _load_library(path: Path) -> tuple[ctypes.CDLL, threading.Lock]:
+    key = str(path)
+    if key not in _LIBRARIES:
+        _LIBRARIES[key] = (ctypes.CDLL(key), threading.Lock())
+    return _LIBRARIES[key]
+
+
 def _as_numpy(value, name: str) -> np.ndarray:
     if isinstance(value, np.ndarray):
         return value
@@ -297,6 +307,20 @@ def _as_numpy(value, name: str) -> np.ndarray:
     raise TypeError(f"parameter {name} takes a numpy array or a torch CPU tensor, got {type(value).__name__}")
 
 
+def build_functions(source: str | os.PathLike, names: list[str] | tuple[str, ...],
+                    config: Config | str | None = None,
+                    cflags: tuple[str, ...] = ()) -> dict[str, Kernel]:
+    """Build C `source` (text or a .c path) once and return its functions `names` as
+    Kernels (they share one library, and so one accelerator state)."""
+    cfg = get_config(config)
+    text = Path(source).read_text() if isinstance(source, os.PathLike) or (
+        "\n" not in str(source) and str(source).endswith(".c")) else str(source)
+    params = {n: parse_signature(text, n) for n in names}
+    full = text + "".join(_entry_wrapper(n, params[n]) for n in names)
+    lib = build_shared(full, re.sub(r"\W", "_", names[0]), cfg, (f"-I{CSRC_DIR}", *cflags))
+    return {n: Kernel(lib, n, params[n], cfg) for n in names}
+
+
 def build_function(source: str | os.PathLike, name: str, config: Config | str | None = None,
                    cflags: tuple[str, ...] = ()) -> Kernel:
     """Build C `source` (text or a .c path) and return its function `name` as a Kernel.
@@ -304,10 +328,4 @@ def build_function(source: str | os.PathLike, name: str, config: Config | str | 
     The source includes "include/gemmini.h" as any Gemmini program does; the function's
     parameters may be pointers (elem_t, acc_t, int8_t, int32_t, float, ... : passed as
     arrays of the matching dtype) and scalars."""
-    cfg = get_config(config)
-    text = Path(source).read_text() if isinstance(source, os.PathLike) or (
-        "\n" not in str(source) and str(source).endswith(".c")) else str(source)
-    params = parse_signature(text, name)
-    full = text + _entry_wrapper(name, params)
-    lib = build_shared(full, re.sub(r"\W", "_", name), cfg, (f"-I{CSRC_DIR}", *cflags))
-    return Kernel(lib, name, params, cfg)
+    return build_functions(source, [name], config, cflags)[name]

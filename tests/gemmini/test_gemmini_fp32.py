@@ -40,9 +40,14 @@ def test_fp32_compute(run_fp32, rng, dataflow):
     assert np.array_equal(out, A @ B)
 
 
+@pytest.fixture(scope="module")
+def fp32_matmul():
+    return gr.build_function(LIBRARY, "matmul", config="fp32")
+
+
 @pytest.mark.parametrize("I,J,K,dataflow", [(7, 9, 13, 1), (33, 20, 45, 0), (64, 64, 64, 1)])
-def test_fp32_tiled_matmul_matches_the_cpu_reference(rng, I, J, K, dataflow):
-    k = gr.build_function(LIBRARY, "matmul", config="fp32")
+def test_fp32_tiled_matmul_matches_the_cpu_reference(fp32_matmul, rng, I, J, K, dataflow):
+    k = fp32_matmul
     # integer-valued floats: every partial sum is exact, so tiling order cannot matter
     A = rng.integers(-8, 8, (I, K)).astype(np.float32)
     B = rng.integers(-8, 8, (K, J)).astype(np.float32)
@@ -54,8 +59,8 @@ def test_fp32_tiled_matmul_matches_the_cpu_reference(rng, I, J, K, dataflow):
     assert stats.dim == 4 and stats.macs == I * J * K
 
 
-def test_fp32_kernels_take_float32_arrays_only(rng):
-    k = gr.build_function(LIBRARY, "matmul", config="fp32")
+def test_fp32_kernels_take_float32_arrays_only(fp32_matmul):
+    k = fp32_matmul
     with pytest.raises(TypeError, match="needs dtype float32"):
         k(np.zeros(4, np.int8), np.zeros(4, np.float32), np.zeros(4, np.float32),
           np.zeros(4, np.float32), 1, 1, 1, 0, 0, 1.0, 0, 0, 0, 1)

@@ -15,7 +15,7 @@ OS, WS, CPU = 0, 1, 2
 def lib():
     names = ["matmul", "matmul_full_c", "matmul_low_d", "matmul_tiles", "conv", "conv_dw",
              "resadd", "global_average"]
-    return {n: gr.build_function(LIBRARY, n) for n in names}
+    return gr.build_functions(LIBRARY, names)
 
 
 def i8(rng, shape, lo=-10, hi=10):
