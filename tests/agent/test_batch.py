@@ -19,14 +19,6 @@ def store(tmp_path):
         yield s
 
 
-@pytest.fixture(scope="module")
-def evaluator():
-    from torch_llmbackend.evaluate import Evaluator
-
-    ev = Evaluator(Options(worker_timeout_s=120.0), baseline_names=("eager",))  # Inductor costs seconds on a CPU
-    yield ev
-    ev.close()
-
 
 def batch_output(requests_path, answers: dict[str, str], model="gpt-batch", **body_extra) -> list[str]:
     """What the Batch API returns for a requests file: one line per custom_id, in any order."""
@@ -92,9 +84,14 @@ def test_a_person_hands_in_a_kernel_through_the_cli(store, tmp_path, evaluator, 
     """`llmbackend batch import FILE --author curated`: the wiring cli.py gets from add_batch_parser."""
     from torch_llmbackend import evaluate
 
-    # the real evaluator, without the Inductor baseline (compiling it costs seconds on a CPU)
-    real = evaluate.Evaluator
-    monkeypatch.setattr(evaluate, "Evaluator", lambda options: real(options, baseline_names=("eager",)))
+    class SharedEvaluator:  # the command's Evaluator(options) is the session's real one
+        def __init__(self, options):
+            self.evaluate, self.baselines = evaluator.evaluate, evaluator.baselines
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(evaluate, "Evaluator", SharedEvaluator)
     problem = add_relu_problem()
     store.add_pending(problem)
     results = tmp_path / "handed-in.jsonl"

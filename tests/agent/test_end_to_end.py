@@ -1,21 +1,11 @@
 """The search with everything real: the openai client against a chat-completions server, the
 evaluator's worker building, verifying and timing Triton kernels (interpreter, CPU tensors),
 and the kernel store."""
-import pytest
 
 from tests.agent.kernels import BROKEN, GOOD, WRONG, add_relu_problem, answer
 from torch_llmbackend.agent import Searcher
 from torch_llmbackend.options import Options
 from torch_llmbackend.store.kernels import KernelStore
-
-
-@pytest.fixture(scope="module")
-def evaluator():
-    from torch_llmbackend.evaluate import Evaluator
-
-    ev = Evaluator(Options(worker_timeout_s=120.0), baseline_names=("eager",))  # Inductor costs seconds on a CPU
-    yield ev
-    ev.close()
 
 
 def search(server, tmp_path, evaluator, problem):

@@ -4,8 +4,10 @@ retries, beams, plan-then-implement, concurrency, a dead endpoint, transcripts.
 The evaluator here is a stand-in that returns scripted verdicts (see fakes.py), so these tests
 are about what the loop does with verdicts; test_end_to_end.py runs the real evaluator."""
 import glob
+import io
 import logging
 import socket
+import sys
 
 import pytest
 
@@ -38,18 +40,19 @@ def store(tmp_path):
         yield s
 
 
-def searcher_for(server, store, evaluator=None, **options) -> Searcher:
-    opts = Options(base_url=server.base_url, model="scripted", cache_dir=store.cache_dir, progress=False,
-                   **{"retries": 2, "request_timeout_s": 5.0, "max_rounds": 4, **options})
+def searcher_for(server, store, evaluator=None, machine=None, **options) -> Searcher:
+    opts = Options(base_url=server.base_url, model="scripted", cache_dir=store.cache_dir,
+                   **{"progress": False, "retries": 2, "request_timeout_s": 5.0, "max_rounds": 4, **options})
     return Searcher(opts, evaluator or JudgeEvaluator(by_marker), store,
-                    provider=Provider(opts, backoff_base_s=0.05))
+                    provider=Provider(opts, backoff_base_s=0.05), machine=machine)
 
 
 def test_stops_at_the_target_speedup_and_stores_the_winner_with_provenance(llm_server, store):
     llm_server.add(reply(answer(variant(6.0)), prompt_tokens=100, completion_tokens=50),  # 1.33x over inductor
                    reply(answer(variant(3.0)), prompt_tokens=150, completion_tokens=60))  # 2.67x
     problem = add_relu_problem()
-    result = searcher_for(llm_server, store, target_speedup=2.0).search(problem)
+    machine = {"device": "cpu-interpreter", "torch": "2.13.0", "triton": "3.9.0"}
+    result = searcher_for(llm_server, store, machine=machine, target_speedup=2.0).search(problem)
 
     assert result.ok and result.rounds == 2 and len(llm_server.requests) == 2
     assert result.reason.startswith("target speed-up reached: 2.67x over inductor in round 2")
@@ -60,6 +63,7 @@ def test_stops_at_the_target_speedup_and_stores_the_winner_with_provenance(llm_s
     assert stored.provenance["author"] == "scripted" and stored.provenance["rounds"] == 2
     assert stored.provenance["tokens"] == 360 and stored.timings["candidate"]["median"] == 3.0
     assert stored.problem == problem.to_json()
+    assert stored.verified_here(machine)  # a fresh process on this machine need not verify it again
     # the verified-but-slow first candidate was reported back with its timing
     assert "yours 6 us" in llm_server.prompts()[1] and "Make it faster" in llm_server.prompts()[1]
 
@@ -177,3 +181,24 @@ def test_every_prompt_and_reply_is_in_the_transcript(llm_server, store):
     assert "no block defines `class ModelNew`" in text  # the feedback sent in round 2
     assert "**Result**: target speed-up reached" in text
     assert store.get(problem.key).provenance["transcript"] == result.transcript_path
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_bars_only_on_a_terminal(llm_server, store, monkeypatch):
+    llm_server.default = answer(variant(9.0))
+    problems = [add_relu_problem((4, n)) for n in (8, 16)]
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    searcher_for(llm_server, store, max_rounds=2, progress=True, target_speedup=10.0).search_many(problems)
+    shown = terminal.getvalue()
+    assert f"kernel {problems[0].key[:10]}" in shown and f"kernel {problems[1].key[:10]}" in shown
+    assert "2/2" in shown and "stored" in shown
+
+    piped = io.StringIO()  # not a terminal: nothing drawn
+    monkeypatch.setattr(sys, "stderr", piped)
+    searcher_for(llm_server, store, max_rounds=1, progress=True).search(add_relu_problem((4, 24)))
+    assert piped.getvalue() == ""

@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ..options import Options
@@ -76,8 +76,12 @@ class _Stop(Exception):
 
 
 class Searcher:
-    def __init__(self, options: Options, evaluator: Any, store: Any, kb: Any = None, *, provider: Provider | None = None) -> None:
+    def __init__(self, options: Options, evaluator: Any, store: Any, kb: Any = None, *,
+                 provider: Provider | None = None, machine: dict[str, str] | None = None) -> None:
+        """`machine`: the identity the backend trusts verified kernels under; winners are stored
+        as verified on it, so that a fresh process on this machine does not verify them again."""
         self.options = options
+        self.machine = machine
         self.evaluator = evaluator
         self.store = store
         self.knowledge = KnowledgeLink(kb, options)
@@ -195,7 +199,7 @@ class _ProblemSearch:
             speedup = self._speedup()
             if speedup is not None and speedup >= self.options.target_speedup:
                 base = best_baseline(self.best.evaluation, self._baselines)
-                reason = f"target speed-up reached: {speedup:.2f}x over {base[0]} in round {rnd}"
+                reason = f"target speed-up reached: {_times(speedup)} over {base[0]} in round {rnd}"
                 break
             if stops:
                 reason = stops[0]
@@ -315,7 +319,7 @@ class _ProblemSearch:
     def _status(self) -> str:
         speedup = self._speedup()
         if speedup is not None:
-            return f"best {speedup:.2f}x"
+            return f"best {_times(speedup)}"
         return "verified" if self.best else (f"last: {self.furthest.stage}" if self.furthest else "")
 
     def _note(self, text: str) -> None:
@@ -326,7 +330,7 @@ class _ProblemSearch:
         entry = None
         if self.best is not None:
             speedup = self._speedup()
-            timing = f"{speedup:.2f}x over the faster baseline" if speedup is not None else "not timed against a baseline"
+            timing = f"{_times(speedup)} over the faster baseline" if speedup is not None else "not timed against a baseline"
             if not reason.startswith("target speed-up"):
                 reason += f"; best verified candidate: {timing} (round {self.best.round})"
             entry = self._store()
@@ -346,7 +350,7 @@ class _ProblemSearch:
             "cost": self.usage.cost, "endpoint": self.options.base_url or "default", "via": "search",
             "transcript": self.transcript.path if self.transcript else None,
         }
-        entry = kernel_entry(self.problem, self.best.source, self.best.evaluation, provenance)
+        entry = kernel_entry(self.problem, self.best.source, self.best.evaluation, provenance, self.s.machine)
         try:
             self.s.store.put(entry)
             self.s.store.clear_pending(self.problem.key)
@@ -360,3 +364,8 @@ class _ProblemSearch:
             key=self.problem.key, entry=entry, best=best, reason=reason, rounds=self.rounds, usage=self.usage.to_json(),
             transcript_path=self.transcript.path if self.transcript else None, speedup=self._speedup(),
         )
+
+
+def _times(speedup: float) -> str:
+    # two decimals, but a kernel 500x slower than the baseline must not read "0.00x"
+    return f"{speedup:.2f}x" if speedup >= 0.1 else f"{speedup:.2g}x"

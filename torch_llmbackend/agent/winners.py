@@ -57,9 +57,10 @@ def versions() -> dict[str, str]:
     return out
 
 
-def kernel_entry(problem: Problem, source: str, evaluation: Evaluation, provenance: dict[str, Any]):
-    """The store entry for a verified candidate. `verified_on` stays empty: the backend names
-    the machine it trusts the kernel on, and verifies entries from elsewhere on first use."""
+def kernel_entry(problem: Problem, source: str, evaluation: Evaluation, provenance: dict[str, Any],
+                 machine: dict[str, str] | None = None):
+    """The store entry for a verified candidate, marked verified on `machine` (the backend's
+    identity of this machine) when given; without it the backend verifies it on first use."""
     from ..store.kernels import KernelEntry
 
     return KernelEntry(
@@ -72,6 +73,7 @@ def kernel_entry(problem: Problem, source: str, evaluation: Evaluation, provenan
         timings=dict(evaluation.timings),
         device=str(evaluation.timings.get("device") or (problem.inputs[0].device if problem.inputs else "")),
         versions=versions(),
+        verified_on=[dict(machine)] if machine else [],
         problem=problem.to_json(),
     )
 
