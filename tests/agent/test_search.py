@@ -202,3 +202,12 @@ def test_progress_bars_only_on_a_terminal(llm_server, store, monkeypatch):
     monkeypatch.setattr(sys, "stderr", piped)
     searcher_for(llm_server, store, max_rounds=1, progress=True).search(add_relu_problem((4, 24)))
     assert piped.getvalue() == ""
+
+
+def test_an_unexpected_error_costs_the_subgraph_not_the_compile(llm_server, store, caplog):
+    llm_server.add(answer(variant(2.0)))
+    broken = JudgeEvaluator(lambda source: "not an Evaluation")  # an evaluator bug
+    with caplog.at_level(logging.WARNING, logger="torch_llmbackend"):
+        result = searcher_for(llm_server, store, broken).search(add_relu_problem())
+    assert not result.ok and result.reason.startswith("the search failed: AttributeError")
+    assert "falls back" in caplog.records[-1].getMessage()

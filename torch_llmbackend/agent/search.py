@@ -154,7 +154,13 @@ class Searcher:
                 return {}
 
     def _search(self, problem: Problem) -> SearchResult:
-        return _ProblemSearch(self, problem).run()
+        search = _ProblemSearch(self, problem)
+        try:
+            return search.run()
+        except Exception as e:  # a bug here must cost this subgraph its kernel, not the compile
+            log.warning("the search for %s failed: %s: %s; the subgraph falls back", problem.key[:16],
+                        type(e).__name__, e, exc_info=True)
+            return search._result(f"the search failed: {type(e).__name__}: {e}")
 
 
 class _ProblemSearch:
