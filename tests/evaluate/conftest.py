@@ -94,7 +94,10 @@ def evaluator():
     ev = Evaluator(test_options(), baseline_names=("eager",))
     ev.warm_up(PROBLEMS["add_relu"])
     yield ev
+    workers = [w for pool in ev._pools.values() for w in pool._idle]
     ev.close()
+    # nothing left behind: no worker process, no worker directory
+    assert workers and all(w.proc.poll() is not None and not os.path.exists(w.dir) for w in workers)
 
 
 def process_exists(cmdline_fragment: str) -> bool:

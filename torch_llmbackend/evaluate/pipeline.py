@@ -2,7 +2,7 @@
 
 Runs only in a worker process (worker_process.py). Every failure becomes an Evaluation with
 concrete text for the LLM; `healthy` says whether this process may be trusted with the next
-candidate (not after an out-of-memory, a CUDA error, or a kernel that wrote into its inputs).
+candidate (not after a CUDA error, which poisons the whole CUDA context).
 """
 from __future__ import annotations
 
@@ -101,7 +101,7 @@ def evaluate_candidate(state: WorkerState, problem: Problem, source: str, baseli
         if module is not None:
             sys.modules.pop(module.__name__, None)
         module = instance = None  # noqa: F841 (drop the candidate before the next one)
-        gc.collect()
+        _release_memory()
     return {"evaluation": evaluation.to_json(), "healthy": healthy}
 
 
@@ -187,12 +187,19 @@ def _classify(e: BaseException, default_stage: str, during: str) -> CandidateFai
         text += "\n" + trace
     message = str(e)
     if isinstance(e, (MemoryError, torch.OutOfMemoryError)) or "can't allocate memory" in message or "out of memory" in message:
-        return CandidateFailure("crash", "out of memory: " + text, healthy=False)
+        _release_memory()
+        return CandidateFailure("crash", "out of memory: " + text)
     if name == "AcceleratorError" or "CUDA error" in message or "illegal memory access" in message:
         return CandidateFailure("crash", "CUDA error (the context is lost; worker replaced): " + text, healthy=False)
     if "CompilationError" in name or isinstance(e, (SyntaxError, ImportError, NameError)):
         return CandidateFailure("build", text)
     return CandidateFailure(default_stage, text)
+
+
+def _release_memory() -> None:
+    gc.collect()
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.empty_cache()
 
 
 def _candidate_frames(e: BaseException) -> str:

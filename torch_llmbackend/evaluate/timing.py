@@ -21,7 +21,7 @@ import torch
 from ..records import Problem, Timing
 
 CUDA_RUNS, CUDA_WARMUP = 30, 5
-CPU_RUNS, CPU_WARMUP = 20, 2
+CPU_RUNS, CPU_WARMUP = 10, 1  # CPU figures only serve the tests (the interpreter is slow)
 L2_FLUSH_BYTES = 256 * 1024 * 1024
 
 # Dense peak FLOP/s by dtype (no sparsity; fp32 without TF32, which verification turns off)

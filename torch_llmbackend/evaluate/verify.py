@@ -50,10 +50,11 @@ class CandidateFailure(Exception):
         super().__init__(reason)
         self.stage = stage
         self.reason = reason
-        # False when the process may be damaged (out of memory, a CUDA error, inputs written to
-        # by a kernel that does not own them): the worker is replaced, not trusted further.
-        # Plain wrong values keep it: damage a survivor carries could only fail later
-        # candidates (the reference runs in the same process), never pass a wrong one.
+        # False when the process is known to be damaged (a CUDA error poisons the context):
+        # the worker is replaced. Wrong values, writes into inputs or a refused allocation keep
+        # it: damage a survivor might carry could only fail later candidates (the reference
+        # runs in the same process), never pass a wrong one, and heap corruption in the CPU
+        # interpreter aborts the process, which is a crash anyway.
         self.healthy = healthy
 
 
@@ -109,7 +110,7 @@ def check_trial(
     for i, (a, r) in enumerate(zip(cand_inputs, ref_inputs_after)):
         if not same_bytes(a, r):
             changed = "changed" if same_bytes(r, ref_inputs_before[i]) else "changed differently from the reference"
-            raise CandidateFailure("verify", f"input {i} was {changed} by forward {where}; inputs must be left as the reference leaves them (no in-place writes)", healthy=False)
+            raise CandidateFailure("verify", f"input {i} was {changed} by forward {where}; inputs must be left as the reference leaves them (no in-place writes)")
     exact = exact_ops and trial.distribution == "integer"
     for i, (g, w) in enumerate(zip(got, want)):
         problem = compare_values(g, w, exact=exact, stats=stats)

@@ -154,7 +154,7 @@ class Worker:
         except OSError:
             return ""
 
-    def close(self, grace_s: float = 2.0) -> None:
+    def close(self, grace_s: float = 0.3) -> None:
         if self.alive:
             try:
                 self.proc.stdin.write(b'{"op": "exit"}\n')
@@ -255,7 +255,7 @@ class WorkerPool:
 
     def _retire_locked(self, worker: Worker) -> None:
         self._live -= 1
-        worker.close(grace_s=0.5)
+        worker.close()
 
     def close(self) -> None:
         with self._cond:

@@ -81,7 +81,7 @@ def main(argv: list[str]) -> int:
             elif op == "baselines":
                 reply = {"baselines": pipeline.time_baselines(state, Problem.from_json(request["problem"]), request["names"]), "healthy": True}
             elif op == "ping":
-                reply = {"pong": True, "healthy": True}
+                reply = {"pong": True, "pid": os.getpid(), "healthy": True}
             else:
                 reply = {"error": f"unknown op {op!r}", "healthy": True}
         except Exception:

@@ -1,0 +1,57 @@
+"""Timing: summaries, the roofline flag, labelled figures, and baselines timed in the worker."""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import torch
+
+from tests.evaluate.conftest import PROBLEMS, corpus
+from torch_llmbackend.evaluate.timing import CPU_RUNS, beyond_roofline, measure, roofline_us, summarize, timing_json
+from torch_llmbackend.records import Problem, Timing
+
+
+def test_summary_is_median_and_spread():
+    t = summarize([float(v) for v in range(1, 22)])  # 1..21
+    assert (t.median, t.p20, t.p80, t.runs, t.unit) == (11.0, 5.0, 17.0, 21, "us")
+
+
+def test_figures_carry_device_torch_and_dtype():
+    d = timing_json(measure(lambda: torch.ones(8).sum(), "cpu"), "cpu", "float32")
+    assert d["device"] == "cpu" and d["torch"] == torch.__version__ and d["dtype"] == "float32"
+    assert d["runs"] == CPU_RUNS and d["median"] > 0
+
+
+def _matmul_problem() -> Problem:
+    n = 4096  # 2 n^3 flops, 3 n^2 fp16 tensors
+    return Problem("mm", "mm", "triton", ("aten.mm.default",), (), (), "", flops=2 * n**3, bytes_moved=3 * n * n * 2)
+
+
+def test_roofline_on_known_gpus_only():
+    p = _matmul_problem()
+    bound = roofline_us(p, "NVIDIA H100 80GB HBM3", "float16")
+    assert bound == pytest.approx(2 * 4096**3 / 989e12 * 1e6)  # compute-bound: ~139 us
+    assert roofline_us(p, "NVIDIA H100 80GB HBM3", "float32") > 10 * bound  # no tensor cores in fp32
+    assert roofline_us(p, "cpu", "float16") is None and roofline_us(p, "Some Future GPU", "float16") is None
+    assert beyond_roofline(Timing(20.0, 19.0, 21.0, 30), p, "NVIDIA H100 80GB HBM3", "float16")
+    assert not beyond_roofline(Timing(200.0, 190.0, 210.0, 30), p, "NVIDIA H100 80GB HBM3", "float16")
+    assert not beyond_roofline(Timing(20.0, 19.0, 21.0, 30, unit="cycles"), p, "NVIDIA H100 80GB HBM3", "float16")
+
+
+def test_eager_and_inductor_are_timed_in_the_worker_on_the_same_inputs(evaluator):
+    problem = dataclasses.replace(PROBLEMS["sum_prod"], key="test-sum_prod-with-inductor")
+    names = evaluator.baseline_names
+    evaluator.baseline_names = ("eager", "inductor")
+    try:
+        base = evaluator.baselines(problem)
+        good = next(c for c in corpus("good") if c.name == "two_outputs")
+        result = evaluator.evaluate(problem, good.source)
+    finally:
+        evaluator.baseline_names = names
+    assert set(base) == {"eager", "inductor"}
+    for name in ("eager", "inductor"):
+        assert base[name].get("error") is None, base[name]
+        assert base[name]["median"] > 0 and base[name]["device"] == "cpu" and base[name]["dtype"] == "float32"
+    assert evaluator.baselines(problem) is base  # timed once per problem
+    assert result.ok and result.timings["inductor"] == base["inductor"]
+    assert "inductor" in result.reason and "eager" in result.reason
