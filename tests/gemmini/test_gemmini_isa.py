@@ -242,3 +242,20 @@ def test_flush_has_no_architectural_effect(run, rng):
     out = np.zeros_like(a)
     run([config_ld(16), config_st(16), mvin(a, 3), Insn(7, 0, 0), mvout(out, 3)], a, out)
     assert np.array_equal(out, a)
+
+
+# ---- loop_conv_ws -------------------------------------------------------------------------------
+def test_loop_conv_ws_computes_a_whole_convolution(rng, ref):
+    from pathlib import Path
+    import gemmini_runtime as gr
+    k = gr.build_function(Path(__file__).parent / "kernels" / "loop_conv.c", "loop_conv")
+    x = rng.integers(-20, 20, (1, 8, 8, 16), dtype=np.int8)
+    w = rng.integers(-20, 20, (3, 3, 16, 16), dtype=np.int8)          # HWIO
+    bias = rng.integers(-1000, 1000, 16, dtype=np.int32)
+    out = np.zeros((1, 8, 8, 16), np.int8)
+    stats = k(x, w.reshape(-1, 16), bias, out, 0.05)
+    xp = np.pad(x.astype(np.int64), ((0, 0), (1, 1), (1, 1), (0, 0)))
+    acc = bias + sum(np.einsum("bhwc,co->bhwo", xp[:, r:r + 8, c:c + 8], w[r, c].astype(np.int64))
+                     for r in range(3) for c in range(3))
+    assert np.array_equal(out, ref.scale_int8(acc.astype(np.int32), 0.05))
+    assert stats.issued["loop_conv_ws"] == 1 and stats.macs == 8 * 8 * 16 * 9 * 16
