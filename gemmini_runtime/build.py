@@ -116,7 +116,7 @@ def include_flags(config: Config | str | None = None) -> list[str]:
 
 
 def link_flags(config: Config | str | None = None) -> list[str]:
-    return [str(config_root(config) / "libgemmini_sim.a"), "-lm"]
+    return [str(config_root(config) / "libgemmini_sim.a"), "-lm", "-lpthread", "-ldl"]
 
 
 # gemmini-cc programs are "bare metal" Gemmini tests: BAREMETAL selects their host-friendly

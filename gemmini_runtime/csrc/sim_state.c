@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <dlfcn.h>
+#include <pthread.h>
 #include <link.h>
 #include "sim_internal.h"
 
@@ -91,6 +92,20 @@ static int add_own_segments(struct dl_phdr_info *info, size_t size, void *data) 
   return 1;
 }
 
+static void add_thread_stack(void) {
+  pthread_attr_t attr;
+  void *base;
+  size_t size;
+  if (n_maps >= MAX_REGIONS || pthread_getattr_np(pthread_self(), &attr)) return;
+  if (!pthread_attr_getstack(&attr, &base, &size)) {
+    maps[n_maps].lo = (uint64_t)(uintptr_t)base;
+    maps[n_maps].hi = (uint64_t)(uintptr_t)base + size;
+    maps[n_maps].writable = 1;
+    n_maps++;
+  }
+  pthread_attr_destroy(&attr);
+}
+
 static int in_list(const region_t *list, int n, uint64_t lo, uint64_t hi, int write) {
   for (int i = 0; i < n; i++)
     if (lo >= list[i].lo && hi <= list[i].hi) return !write || list[i].writable ? 1 : -1;
@@ -107,6 +122,7 @@ static int range_allowed(uint64_t lo, uint64_t hi, int write) {
   if (strict) {
     if (!n_maps) {
       read_proc_maps(1);  /* the main thread's stack */
+      add_thread_stack();  /* and the calling thread's, if it is another */
       dl_iterate_phdr(add_own_segments, (void *)&gemmini_sim_rocc);
     }
     return in_list(maps, n_maps, lo, hi, write);

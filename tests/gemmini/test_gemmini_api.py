@@ -109,3 +109,30 @@ int main() {
 }''')
     assert result.ok and result.stdout.strip() == "1"
     assert result.stats.issued == {"config": 2, "mvin": 1, "mvout": 1}
+
+
+def test_kernels_may_use_their_own_stack_and_static_buffers_from_any_thread():
+    import threading
+    k = gr.build_function(r'''
+#include "include/gemmini.h"
+static elem_t table[DIM][DIM];
+void copy_via_locals(const elem_t *in, elem_t *out) {
+  elem_t local[DIM][DIM];
+  gemmini_config_ld(DIM); gemmini_config_st(DIM);
+  gemmini_mvin(in, 0); gemmini_mvout(local, 0); gemmini_fence();   /* to the stack */
+  gemmini_mvin(local, DIM); gemmini_mvout(table, DIM); gemmini_fence();  /* to static data */
+  gemmini_mvin(table, 2 * DIM); gemmini_mvout(out, 2 * DIM); gemmini_fence();
+}''', "copy_via_locals")
+    a = np.arange(256, dtype=np.int8).reshape(16, 16)
+    outs = []
+
+    def call():
+        out = np.zeros_like(a)
+        k(a, out)
+        outs.append(out)
+
+    call()
+    t = threading.Thread(target=call)
+    t.start()
+    t.join()
+    assert len(outs) == 2 and all(np.array_equal(o, a) for o in outs)
