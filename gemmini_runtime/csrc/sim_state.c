@@ -135,6 +135,8 @@ static int range_allowed(uint64_t lo, uint64_t hi, int write) {
 
 void dram_check(uint64_t addr, uint64_t rows, uint64_t row_bytes, uint64_t stride, int write) {
   if (rows == 0 || row_bytes == 0) return;
+  if (rows > 1 && stride > (UINT64_MAX - row_bytes) / (rows - 1))
+    sim_fail("DRAM stride 0x%llx overflows the address space", (unsigned long long)stride);
   const uint64_t span = (rows - 1) * stride + row_bytes;
   if (addr + span < addr) sim_fail("DRAM range wraps around the address space");
   int r = range_allowed(addr, addr + span, write);

@@ -122,3 +122,8 @@ int main() { static elem_t a[DIM][DIM]; gemmini_mvin(a, 999999); gemmini_fence()
     assert proc.returncode == 3 and "gemmini-sim: invalid Gemmini program" in proc.stderr
     with pytest.raises(gr.GemminiProgramError, match=r"#0 mvin"):
         prog.run()
+
+
+def test_a_huge_dram_stride_is_an_error_not_a_wild_access(run):
+    a = np.zeros((16, 16), np.int8)
+    assert "overflows the address space" in error_of(run, [config_ld(2**62), mvin(a, 0)], a)
