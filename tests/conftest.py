@@ -1,12 +1,13 @@
-"""Shared fixtures. Triton kernels run in the interpreter on CPU tensors, so TRITON_INTERPRET
-must be set before triton is first imported anywhere in the test process (and it is inherited
-by worker processes)."""
+"""Shared fixtures. Without a GPU, Triton kernels run in the interpreter on CPU tensors, so
+TRITON_INTERPRET must be set before triton is first imported anywhere in the test process (it is
+inherited by worker processes). With a GPU, Triton compiles for real and the GPU tests run."""
 import os
 
-os.environ.setdefault("TRITON_INTERPRET", "1")
+import pytest
+import torch
 
-import pytest  # noqa: E402
-import torch  # noqa: E402
+if not torch.cuda.is_available():
+    os.environ.setdefault("TRITON_INTERPRET", "1")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -14,7 +15,7 @@ def pytest_collection_modifyitems(config, items):
         return
     skip = pytest.mark.skip(reason="needs a CUDA GPU")
     for item in items:
-        if "gpu" in item.keywords:
+        if item.get_closest_marker("gpu") is not None:
             item.add_marker(skip)
 
 
@@ -28,3 +29,13 @@ def cache_dir(tmp_path, monkeypatch):
     torch._dynamo.reset()
     yield path
     torch._dynamo.reset()
+
+
+@pytest.fixture
+def llm_server():
+    """A real chat-completions server on 127.0.0.1 answering from `server.script`."""
+    from tests.agent.llm_server import ScriptedLLMServer
+
+    server = ScriptedLLMServer().start()
+    yield server
+    server.stop()

@@ -46,11 +46,12 @@ def llm_backend(gm: torch.fx.GraphModule, example_inputs, options: dict | None =
 
     opts = Options.resolve(options)
     global _last_report
-    _last_report = rows = []
+    session = CompileSession(opts)
+    _last_report = session.rows
 
     def compile_graph(name: str) -> Callable:
         def compiler(graph: torch.fx.GraphModule, inputs):
-            return GraphCompiler(opts, name, rows).compile(graph, inputs)
+            return GraphCompiler(session, name).compile(graph, inputs)
 
         return compiler
 
@@ -122,13 +123,51 @@ def this_machine(target: Target, device_type: str) -> dict[str, str]:
     return machine
 
 
+class CompileSession:
+    """What the graphs of one torch.compile call share: the report, the store, the evaluator's
+    workers and one Searcher (so a dead endpoint is reported once, and usage adds up per compile).
+    Workers are stopped after each graph; the backward graph may be compiled much later."""
+
+    def __init__(self, opts: Options):
+        self.opts = opts
+        self.rows: list[dict[str, Any]] = []
+        self._store: KernelStore | None = None
+        self._evaluator = None
+        self._searcher = None
+
+    def store(self) -> KernelStore:
+        if self._store is None:
+            self._store = KernelStore(self.opts.cache_dir)
+        return self._store
+
+    def evaluator(self):
+        if self._evaluator is None:
+            from .evaluate import Evaluator
+
+            self._evaluator = Evaluator(self.opts, baseline_names=self.opts.baseline_names)
+        return self._evaluator
+
+    def searcher(self, machine: dict[str, str]):
+        if self._searcher is None:
+            from .agent import Searcher
+
+            self._searcher = Searcher(self.opts, self.evaluator(), self.store(), _open_knowledge(self.opts), machine=machine)
+        return self._searcher
+
+    def release(self) -> None:
+        """Stop worker processes and close file handles; both reopen on demand."""
+        if self._evaluator is not None:
+            self._evaluator.close()
+        if self._store is not None:
+            self._store.close()
+
+
 class GraphCompiler:
     """Compiles one aten graph (forward, backward or inference) of one torch.compile call."""
 
-    def __init__(self, opts: Options, name: str, rows: list[dict[str, Any]]):
-        self.opts, self.name, self.rows = opts, name, rows
-        self._evaluator = None
-        self._store: KernelStore | None = None
+    def __init__(self, session: CompileSession, name: str):
+        self.session, self.opts, self.name, self.rows = session, session.opts, name, session.rows
+        self.store, self.evaluator = session.store, session.evaluator
 
     # -- entry --------------------------------------------------------------------------------
     def compile(self, gm: torch.fx.GraphModule, example_inputs) -> Callable:
@@ -152,7 +191,7 @@ class GraphCompiler:
             if target is not None:
                 self._add_left_out_rows(fallback)
         finally:
-            self._close()
+            self.session.release()
         if self.opts.log_table:
             log.info("%s", format_table(self.rows[first_row:], self.name, time.perf_counter() - start))
         return compiled
@@ -230,10 +269,7 @@ class GraphCompiler:
                     self.store().add_pending(d.problem)
                     d.reason = "cache miss; offline mode, queued for `llmbackend batch export`"
             return
-        from .agent import Searcher
-
-        kb = _open_knowledge(self.opts)
-        searcher = Searcher(self.opts, self.evaluator(), self.store(), kb)
+        searcher = self.session.searcher(machine)
         results = searcher.search_many([d.problem for d in misses if not d.reason])
         for d in misses:
             res = results.get(d.problem.key)
@@ -243,7 +279,6 @@ class GraphCompiler:
             if res.entry is None:
                 d.reason = f"LLM search found no verified kernel: {res.reason}"
                 continue
-            res.entry.verified_on = res.entry.verified_on or [machine]
             d.entry, d.source, d.verified, d.timings = res.entry, "llm", True, res.entry.timings
             d.reason = f"LLM search: {res.reason}"
 
@@ -329,27 +364,6 @@ class GraphCompiler:
     def _add_left_out_rows(self, fallback: str) -> None:
         for lo in getattr(self, "_left_out", []):
             self.rows.append(plain_row(self.name, "pytorch", [lo["op"]] * lo["count"], lo["reason"], fallback))
-
-    # -- resources ----------------------------------------------------------------------------
-    def store(self) -> KernelStore:
-        if self._store is None:
-            self._store = KernelStore(self.opts.cache_dir)
-        return self._store
-
-    def evaluator(self):
-        if self._evaluator is None:
-            from .evaluate import Evaluator
-
-            self._evaluator = Evaluator(self.opts)
-        return self._evaluator
-
-    def _close(self) -> None:
-        if self._evaluator is not None:
-            self._evaluator.close()
-            self._evaluator = None
-        if self._store is not None:
-            self._store.close()
-            self._store = None
 
 
 def _open_knowledge(opts: Options):

@@ -16,6 +16,7 @@ TARGETS = ("auto", "cuda", "triton", "gemmini")
 MODES = ("search", "offline")
 FALLBACKS = ("auto", "inductor", "eager")
 PREFERS = ("fastest", "kernel")
+BASELINES = ("eager", "inductor")
 
 
 class OptionsError(ValueError):
@@ -61,6 +62,7 @@ class Options:
     worker_timeout_s: float = 120.0
     worker_memory_mb: int = 16384
     allow_libraries: bool = False  # cuBLAS/cuDNN/ATen calls from CUDA C++ candidates
+    baselines: str = "eager,inductor"  # what candidates are timed against (comma-separated)
     # visibility
     log_table: bool = True
     progress: bool = True
@@ -71,11 +73,18 @@ class Options:
             _check_choice("mode", self.mode, MODES)
         _check_choice("fallback", self.fallback, FALLBACKS)
         _check_choice("prefer", self.prefer, PREFERS)
+        bad = [b for b in self.baseline_names if b not in BASELINES]
+        if bad or not self.baseline_names:
+            raise OptionsError(f"option baselines={self.baselines!r}: choose from {', '.join(BASELINES)}")
         for name in ("min_subgraph_ops", "max_rounds", "samples_per_round", "max_concurrency", "retries"):
             if getattr(self, name) < (0 if name == "retries" else 1):
                 raise OptionsError(f"option {name}={getattr(self, name)!r} must be at least 1")
         if not self.mode:
             object.__setattr__(self, "mode", "search" if (self.base_url or self.api_key) else "offline")
+
+    @property
+    def baseline_names(self) -> tuple[str, ...]:
+        return tuple(b.strip() for b in self.baselines.split(",") if b.strip())
 
     @property
     def search(self) -> bool:

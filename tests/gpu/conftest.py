@@ -1,18 +1,8 @@
-"""Fixtures for the GPU tests. They run on the device machine with TRITON_INTERPRET=0 (the
-root conftest turns the interpreter on for CPU runs unless the variable is already set)."""
+"""Fixtures for the GPU tests (the root conftest leaves Triton's interpreter off on a GPU)."""
 import os
 
 import pytest
 import torch
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(config, items):
-    """The root conftest skips items whose keywords contain "gpu", and this folder's name is one
-    of every item's keywords; give the CPU tests here (no `gpu` marker) their run back."""
-    for item in items:
-        if "tests/gpu/" in item.nodeid.replace("\\", "/") and item.get_closest_marker("gpu") is None:
-            item.own_markers[:] = [m for m in item.own_markers if not (m.name == "skip" and m.kwargs.get("reason") == "needs a CUDA GPU")]
 
 
 @pytest.fixture(autouse=True)
