@@ -79,7 +79,9 @@ def corpus(kind: str) -> list[Candidate]:
 
 
 def test_options(**overrides) -> Options:
-    values = {"worker_timeout_s": 60.0, "worker_memory_mb": 4096}
+    # 8 GiB of address space: a CUDA build of torch maps several GiB before any work, and
+    # Inductor's compile needs room on top
+    values = {"worker_timeout_s": 60.0, "worker_memory_mb": 8192}
     values.update(overrides)
     return Options(**values)
 

@@ -30,8 +30,8 @@ def test_workers_are_reused_while_healthy_and_replaced_after_a_crash(evaluator):
 
 
 def test_out_of_memory_costs_that_candidate_only(evaluator):
-    hog = GOOD.replace("tmp = torch.empty_like(x)", "tmp = torch.empty(2**31, dtype=torch.float32)")  # 8 GiB
-    assert hog != GOOD and evaluator.options.worker_memory_mb < 8192
+    hog = GOOD.replace("tmp = torch.empty_like(x)", "tmp = torch.empty(2**33, dtype=torch.float32)")  # 32 GiB
+    assert hog != GOOD and evaluator.options.worker_memory_mb < 32 * 1024
     result = evaluator.evaluate(ADD_RELU, hog)
     assert (result.ok, result.stage) == (False, "crash") and "out of memory" in result.reason
     assert evaluator.evaluate(ADD_RELU, GOOD).ok
@@ -46,7 +46,7 @@ def test_candidate_output_does_not_reach_the_protocol(evaluator):
 def test_close_leaves_no_process_and_no_files():
     """Closing kills workers even while they are still starting (the session's evaluator checks
     the same for warm workers when it closes: see conftest)."""
-    pool = WorkerPool(WorkerSpec(device="cpu", triton_interpret=True, memory_mb=4096), size=1)
+    pool = WorkerPool(WorkerSpec(device="cpu", triton_interpret=True, memory_mb=8192), size=1)
     worker = pool._acquire()
     pool._release(worker, healthy=True)
     workers = list(pool._idle)
