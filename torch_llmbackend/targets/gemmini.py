@@ -36,6 +36,11 @@ EPILOGUE = frozenset({
 GEMMINI_OPS = PRODUCTS | GLOBAL_AVERAGES | EPILOGUE | {aten.add.Tensor}
 
 
+# Timing fails with this text when forward ran no Gemmini instruction (host C or no kernel
+# call): zero cycles would read as infinitely fast.
+NO_GEMMINI_WORK = "forward ran no Gemmini instruction (0 simulated cycles): the work must run on Gemmini through GemminiKernel"
+
+
 @dataclass
 class GemminiTiming(Timing):
     """Simulated cycles of one forward, with the simulator's figures (cycles, MACs,
@@ -119,15 +124,10 @@ class GemminiTarget(Target):
 
         with recording() as rec:
             instance(*inputs)
-        if not rec.calls:
-            raise RuntimeError("forward made no Gemmini kernel call: the subgraph must run on Gemmini through GemminiKernel")
+        if not rec.calls or not rec.cycles:
+            raise RuntimeError(NO_GEMMINI_WORK)
         c = float(rec.cycles)
         return GemminiTiming(median=c, p20=c, p80=c, runs=1, unit="cycles", stats=rec.summary())
-
-    def measure_baselines(self, model, inputs) -> dict:
-        """No eager/Inductor figures: host microseconds are not comparable to accelerator
-        cycles. The library baseline (baseline_source) is the yardstick."""
-        return {}
 
 
 def _pool_reason(node: torch.fx.Node) -> str | None:
