@@ -8,7 +8,7 @@ aten op while forward runs and records those outside the allowed set.
 Who called an op matters: the Triton interpreter itself allocates and copies tensors while it
 launches a kernel, and a target's loader (ours) may too. Each op is attributed to the innermost
 Python frame outside torch and the standard library; ops attributed to a trusted package
-(Triton, torch_llmbackend's targets) are the launcher's, everything else is the
+(Triton, torch_llmbackend's targets, gemmini_runtime) are the launcher's, everything else is the
 candidate's. Triton launches on the GPU do not go through the dispatcher at all.
 
 Copies: `copy_`, `clone`, `contiguous` and `_to_copy` are allowed only when they keep the dtype
@@ -19,6 +19,7 @@ host compute.
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from dataclasses import dataclass
@@ -52,21 +53,23 @@ _THIS_FILE = __file__
 
 
 def _package_dir(name: str) -> str | None:
-    try:
-        module = __import__(name, fromlist=["_"])
-    except ImportError:
+    """Where a package lives, without importing it."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
         return None
-    return os.path.dirname(module.__file__) + os.sep
+    return os.path.abspath(list(spec.submodule_search_locations)[0]) + os.sep
 
 
 def trusted_launcher_dirs() -> tuple[str, ...]:
-    """Code allowed to call any op while forward runs: Triton's runtime and our target loaders."""
+    """Code allowed to call any op while forward runs: Triton, our target loaders, and
+    gemmini_runtime."""
     dirs = [os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep + "targets" + os.sep]
     # All of Triton: its launcher, interpreter and autotuner allocate and copy while launching.
     # The parts a candidate could call from host code to compute (triton.testing, ...) are
     # rejected by the static checks.
-    triton_dir = _package_dir("triton")
-    return tuple(dirs + ([triton_dir] if triton_dir else []))
+    # gemmini_runtime is ours too: the Gemmini target's loader converts and copies tensors.
+    found = [_package_dir(name) for name in ("triton", "gemmini_runtime")]
+    return tuple(dirs + [d for d in found if d])
 
 
 def is_library_frame(filename: str) -> bool:

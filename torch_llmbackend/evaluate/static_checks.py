@@ -98,6 +98,10 @@ IMMUTABLE_CALLS = frozenset(
     }
 )
 MUTABLE_CALLS = frozenset({"list", "dict", "set", "bytearray"})
+_TORCH_STATEFUL_CALL = re.compile(
+    r"^torch\.(?:empty|zeros|ones|full|rand|randn|randint|randperm|arange|linspace|logspace|eye|tensor|"
+    r"as_tensor|as_strided|Tensor|[a-z_]+_like|empty_strided|nn\.|Generator|cuda\.Stream|cuda\.Event)"
+)
 
 _FORMAT_DUNDER = re.compile(r"\{[^{}]*\.__\w+__")
 
@@ -206,8 +210,9 @@ class _Checker:
             name = self._resolve(value.func) or (value.func.id if isinstance(value.func, ast.Name) else "")
             if name in MUTABLE_CALLS or name.startswith("collections."):
                 return True
-            # module-level tensors are mutable state (and bound to a device at import)
-            return name.startswith("torch.") and name not in IMMUTABLE_CALLS
+            # module-level tensors and modules are mutable state (and bound to a device at import);
+            # device queries like torch.cuda.get_device_properties are not
+            return bool(_TORCH_STATEFUL_CALL.match(name))
         return False
 
     # --- per node ---------------------------------------------------------------------------
