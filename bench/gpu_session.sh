@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# One call on the GPU machine (see bench/README.md): set up, then run the named steps, writing
+# logs under $OUT. Usage: bash bench/gpu_session.sh STEP [STEP ...]
+#   tests     the GPU tests (tests/gpu, -m gpu)
+#   dispatch  bench/bench_dispatch.py (custom-op overhead vs direct launch)
+#   bundle    curated kernels for this GPU through batch import -> cache/ (tarred to $OUT)
+#   demo      llmbackend demo
+#   suite     bench/bench_problems.py (eager, inductor, llm) -> $OUT/suite.json
+set -uo pipefail
+export PYTHONUNBUFFERED=1 OUT=${OUT:-/tmp/out}
+mkdir -p "$OUT"
+python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .whl/*.whl 2>/dev/null
+export PYTHONPATH=/tmp/site:$PWD
+python3 -m pip install -q --no-deps --no-build-isolation -e . >/dev/null 2>&1 || echo "editable install failed"
+python3 -c "import torch, triton; print('torch', torch.__version__, 'cuda', torch.version.cuda, 'triton', triton.__version__, torch.cuda.get_device_name())"
+for step in "$@"; do
+  echo "=== $step"
+  case $step in
+    tests) python3 -m pytest tests/gpu -m gpu -q -rs -s -p no:cacheprovider 2>&1 | tee "$OUT/tests.log" | tail -60 ;;
+    tests-fast) python3 -m pytest tests/gpu -m gpu -q -rs -s -p no:cacheprovider -k "not fastest" 2>&1 | tee "$OUT/tests.log" | tail -60 ;;
+    tests-fastest) python3 -m pytest tests/gpu -m gpu -q -rs -s -p no:cacheprovider -k fastest 2>&1 | tee "$OUT/tests_fastest.log" | tail -40 ;;
+    dispatch) python3 -m pytest bench/bench_dispatch.py --benchmark-enable -q -s -p no:cacheprovider --benchmark-json "$OUT/dispatch.json" 2>&1 | tail -25 ;;
+    bundle) python3 -m bench.make_bundle --model demo --target cuda 2>&1 | tail -8; tar czf "$OUT/bundle.tgz" cache ;;
+    demo) llmbackend demo 2>&1 | tail -12 ;;
+    suite) python3 -m pytest bench/bench_problems.py --benchmark-enable -q -p no:cacheprovider --benchmark-json "$OUT/suite.json" 2>&1 | tail -15
+           python3 -m bench.summary "$OUT/suite.json" --png "$OUT/suite.png" 2>&1 | tail -30 ;;
+    *) echo "unknown step $step" ;;
+  esac
+done
