@@ -106,7 +106,8 @@ class Decision:
             "speedup_vs_eager": eager / kernel if kernel and eager else None,
             "speedup_vs_inductor": inductor / kernel if kernel and inductor else None,
             "speedup_vs_library": library / kernel if kernel and library else None,
-            "stats": self.timings.get("stats"), "device": self.timings.get("device"), "usage": self.usage,
+            "stats": (self.timings.get("candidate") or {}).get("stats"), "device": self.timings.get("device"),
+            "usage": self.usage,
         }
 
 
@@ -140,18 +141,21 @@ class CompileSession:
             self._store = KernelStore(self.opts.cache_dir)
         return self._store
 
-    def evaluator(self):
+    def evaluator(self, target: Target):
         if self._evaluator is None:
             from .evaluate import Evaluator
 
-            self._evaluator = Evaluator(self.opts, baseline_names=self.opts.baseline_names)
+            # a target timed in its own unit (Gemmini: cycles) is compared with its own library
+            # kernel only: wall-clock eager/Inductor figures would not be comparable
+            names = self.opts.baseline_names if target.wall_clock_baselines else ()
+            self._evaluator = Evaluator(self.opts, baseline_names=names)
         return self._evaluator
 
-    def searcher(self, machine: dict[str, str]):
+    def searcher(self, target: Target, machine: dict[str, str]):
         if self._searcher is None:
             from .agent import Searcher
 
-            self._searcher = Searcher(self.opts, self.evaluator(), self.store(), _open_knowledge(self.opts), machine=machine)
+            self._searcher = Searcher(self.opts, self.evaluator(target), self.store(), _open_knowledge(self.opts), machine=machine)
         return self._searcher
 
     def release(self) -> None:
@@ -167,7 +171,11 @@ class GraphCompiler:
 
     def __init__(self, session: CompileSession, name: str):
         self.session, self.opts, self.name, self.rows = session, session.opts, name, session.rows
-        self.store, self.evaluator = session.store, session.evaluator
+        self.store = session.store
+        self.target: Target | None = None
+
+    def evaluator(self):
+        return self.session.evaluator(self.target)
 
     # -- entry --------------------------------------------------------------------------------
     def compile(self, gm: torch.fx.GraphModule, example_inputs) -> Callable:
@@ -176,6 +184,7 @@ class GraphCompiler:
         try:
             device_type = _device_type(example_inputs)
             target, why_not = self._pick_target(device_type)
+            self.target = target
             decisions: list[Decision] = []
             if target is not None:
                 decisions = self._decide(gm, target, device_type)
@@ -269,7 +278,7 @@ class GraphCompiler:
                     self.store().add_pending(d.problem)
                     d.reason = "cache miss; offline mode, queued for `llmbackend batch export`"
             return
-        searcher = self.session.searcher(machine)
+        searcher = self.session.searcher(self.target, machine)
         results = searcher.search_many([d.problem for d in misses if not d.reason])
         for d in misses:
             res = results.get(d.problem.key)

@@ -96,9 +96,11 @@ class _Stop(Exception):
 
 
 class GemminiSearch:
-    def __init__(self, options: Options, evaluator, store, kb=None, provider: Provider | None = None):
+    def __init__(self, options: Options, evaluator, store, kb=None, provider: Provider | None = None,
+                 machine: dict[str, str] | None = None):
         self.options, self.evaluator, self.store, self.kb = options, evaluator, store, kb
         self._provider = provider
+        self.machine = machine  # the winner is stored as verified on it (see winners.kernel_entry)
         self.usage = Usage()
 
     def provider(self) -> Provider:
@@ -199,7 +201,9 @@ class GemminiSearch:
             state.transcript.request(label, messages)
         try:
             reply = self.provider().chat(messages, deadline=deadline)
-        except (EndpointUnavailable, RequestRejected, DeadlineExceeded, MalformedResponse) as e:
+        except EndpointUnavailable:
+            raise  # the caller reports a dead endpoint once per compile
+        except (RequestRejected, DeadlineExceeded, MalformedResponse) as e:
             raise _Stop(f"LLM request failed: {e}") from None
         state.usage.add(reply.usage)
         self.usage.add(reply.usage)
@@ -268,7 +272,7 @@ class GemminiSearch:
                 entry = kernel_entry(state.problem, best.source, best.evaluation, {
                     "author": self.options.model, "via": "gemmini-two-phase", "rounds": state.rounds,
                     "technique": best.technique, "tokens": state.usage.total_tokens, "requests": state.usage.requests,
-                    "transcript": state.transcript.path if state.transcript else None})
+                    "transcript": state.transcript.path if state.transcript else None}, self.machine)
                 try:
                     self.store.put(entry)
                     self.store.clear_pending(state.problem.key)

@@ -154,6 +154,8 @@ class Searcher:
                 return {}
 
     def _search(self, problem: Problem) -> SearchResult:
+        if problem.target == "gemmini":
+            return self._search_gemmini(problem)
         search = _ProblemSearch(self, problem)
         try:
             return search.run()
@@ -161,6 +163,27 @@ class Searcher:
             log.warning("the search for %s failed: %s: %s; the subgraph falls back", problem.key[:16],
                         type(e).__name__, e, exc_info=True)
             return search._result(f"the search failed: {type(e).__name__}: {e}")
+
+
+    def _search_gemmini(self, problem: Problem) -> SearchResult:
+        """Gemmini subgraphs take the two-phase accelerator workflow (agent/gemmini_search.py)."""
+        from .gemmini_search import GemminiSearch
+
+        if self._dead is not None:
+            return SearchResult(problem.key, None, None, f"LLM endpoint unavailable ({self._dead})", 0, Usage().to_json())
+        search = GemminiSearch(self.options, self.evaluator, self.store, self.knowledge.kb,
+                               provider=self.provider(), machine=self.machine)
+        try:
+            return search.search(problem)
+        except EndpointUnavailable as e:
+            self.endpoint_failed(e)
+            return SearchResult(problem.key, None, None, f"LLM endpoint unavailable ({e})", 0, search.usage.to_json())
+        except Exception as e:  # a bug here must cost this subgraph its kernel, not the compile
+            log.warning("the Gemmini search for %s failed: %s: %s; the subgraph falls back", problem.key[:16],
+                        type(e).__name__, e, exc_info=True)
+            return SearchResult(problem.key, None, None, f"the search failed: {type(e).__name__}: {e}", 0, search.usage.to_json())
+        finally:
+            self.usage.add(search.usage)
 
 
 class _ProblemSearch:

@@ -225,7 +225,7 @@ def _time_candidate(state, problem, ref, target, instance) -> dict[str, Any]:
     dtype = timing.problem_dtype(problem)
     inputs = state.inputs(problem, ref, TIMING_TRIAL)
     try:
-        t = _measure(state, target, instance, inputs)
+        t = _measure(state, target, instance, inputs, problem)
     except BaseException as e:
         failure = _classify(e, "timing", "the timing runs")
         failure.healthy = False
@@ -233,9 +233,10 @@ def _time_candidate(state, problem, ref, target, instance) -> dict[str, Any]:
     return {"candidate": timing.timing_json(t, device, dtype), "device": device, "torch": torch.__version__, "dtype": dtype}
 
 
-def _measure(state: WorkerState, target, instance, inputs: list) -> Timing:
-    """The target's own figure where it has one (Gemmini: simulated cycles), else wall clock."""
-    custom = target.measure(instance, inputs) if hasattr(target, "measure") else None
+def _measure(state: WorkerState, target, instance, inputs: list, problem: Problem) -> Timing:
+    """The target's own figure where it has one (Gemmini: simulated cycles, checked against the
+    work the problem needs), else wall clock."""
+    custom = target.measure(instance, inputs, problem) if hasattr(target, "measure") else None
     return custom if custom is not None else timing.measure(lambda: instance(*inputs), state.device_type)
 
 
@@ -253,7 +254,7 @@ def time_baselines(state: WorkerState, problem: Problem, names: list[str]) -> di
         try:
             if name == "library":
                 module = target.load(library, os.path.join(state.workdir, "reference"))
-                t = _measure(state, target, module.ModelNew(), inputs)
+                t = _measure(state, target, module.ModelNew(), inputs, problem)
             else:
                 t = timing.measure(_baseline_callable(name, ref, inputs), state.device_type)
             out[name] = timing.timing_json(t, device, dtype)

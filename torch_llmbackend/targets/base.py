@@ -62,6 +62,9 @@ class Target:
     # aten ops (OpOverload) this target can run inside a kernel
     ops: frozenset = frozenset()
     dtypes: frozenset[str] = FLOAT_DTYPES
+    # False for a target timed in its own unit (Gemmini's simulated cycles): eager and Inductor
+    # run on another device, so only the target's own baseline_source is comparable
+    wall_clock_baselines: bool = True
 
     def availability(self, device_type: str) -> Availability:
         raise NotImplementedError
@@ -99,9 +102,10 @@ class Target:
         Inductor."""
         return None
 
-    def measure(self, instance, inputs):
+    def measure(self, instance, inputs, problem=None):
         """A target-specific run-time figure (records.Timing) for one forward of `instance`, e.g.
-        Gemmini's simulated cycles; None means wall-clock timing applies."""
+        Gemmini's simulated cycles; None means wall-clock timing applies. With `problem`, a
+        target may also check that the measured work is the problem's work (raise if not)."""
         return None
 
     def load(self, source: str, workdir: str) -> types.ModuleType:
