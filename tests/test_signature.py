@@ -83,3 +83,10 @@ def test_min_subgraph_ops_leaves_small_groups_with_a_reason():
     parts = partition(gm, get_target("triton"), 2)
     assert parts.groups == []
     assert "below min_subgraph_ops=2" in parts.left_out[0].reason
+
+
+def test_tf32_enters_the_key_and_the_problem():
+    gm = aten_graph(lambda a, b: a @ b, torch.randn(8, 8), torch.randn(8, 8))
+    sub = lift(gm, partition(gm, get_target("triton"), 1).groups[0])
+    strict, tf32 = make_problem(sub, "triton", "sm_90", {}), make_problem(sub, "triton", "sm_90", {}, allow_tf32=True)
+    assert strict.key != tf32.key and tf32.allow_tf32 and not strict.allow_tf32

@@ -229,13 +229,15 @@ class GraphCompiler:
         parts = partition(gm, target, self.opts.min_subgraph_ops)
         self._left_out = parts.left_out_summary()
         capability, versions = target.capability(device_type), target.key_versions()
+        # TF32 follows the user's setting: kernels are verified and timed the way the model runs
+        tf32 = device_type == "cuda" and bool(torch.backends.cuda.matmul.allow_tf32)
         decisions = []
         for nodes in parts.groups:
             sub = lift(gm, nodes)
             if isinstance(sub, str):
                 self._left_out.append({"op": ", ".join(op_name(n.target) for n in nodes), "reason": sub, "count": len(nodes)})
                 continue
-            decisions.append(Decision(make_problem(sub, target.name, capability, versions), sub))
+            decisions.append(Decision(make_problem(sub, target.name, capability, versions, tf32), sub))
         machine = this_machine(target, device_type)
         misses = [d for d in decisions if not self._use_cached(d, machine)]
         if misses:

@@ -55,6 +55,7 @@ class Problem:
     reference_source: str
     flops: int = 0  # estimated useful floating-point (or int) operations, for the roofline
     bytes_moved: int = 0  # minimum bytes: each input read once, each output written once
+    allow_tf32: bool = False  # the user's model lets fp32 matmuls/convs use TF32 (then so may kernels)
 
     def to_json(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)

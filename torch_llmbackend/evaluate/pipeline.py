@@ -83,6 +83,7 @@ def evaluate_candidate(state: WorkerState, problem: Problem, source: str, baseli
     stats = TrialStats()
     state.sandbox.take()
     module: types.ModuleType | None = None
+    set_tf32(problem.allow_tf32)
     try:
         module, instance = _build(state, target, source)
         exact = exact_checkable(problem.ops)
@@ -240,9 +241,17 @@ def _measure(state: WorkerState, target, instance, inputs: list, problem: Proble
     return custom if custom is not None else timing.measure(lambda: instance(*inputs), state.device_type)
 
 
+def set_tf32(allowed: bool) -> None:
+    """TF32 as the user's model has it (off unless the model enabled it), for the reference,
+    the candidate and the baselines alike."""
+    torch.backends.cuda.matmul.allow_tf32 = allowed
+    torch.backends.cudnn.allow_tf32 = allowed
+
+
 def time_baselines(state: WorkerState, problem: Problem, names: list[str]) -> dict[str, Any]:
     """Eager and Inductor on the same inputs the candidate is timed on, and "library" where the
     target writes its own baseline module (Gemmini's tiled library), measured like a candidate."""
+    set_tf32(problem.allow_tf32)
     ref = state.reference(problem)
     target = get_target(problem.target)
     device = timing.device_name(state.device_type)

@@ -116,8 +116,11 @@ def estimate_flops(sub: Subgraph) -> int:
     return total
 
 
-def make_problem(sub: Subgraph, target: str, capability: str, versions: dict[str, str]) -> Problem:
+def make_problem(sub: Subgraph, target: str, capability: str, versions: dict[str, str],
+                 allow_tf32: bool = False) -> Problem:
     sig = signature(sub, target, capability, versions)
+    if allow_tf32:  # TF32 changes what a correct fp32 matmul result is: a different key
+        sig += "\nallow_tf32"
     return Problem(
         key=key_of(sig),
         signature=sig,
@@ -128,4 +131,5 @@ def make_problem(sub: Subgraph, target: str, capability: str, versions: dict[str
         reference_source=render_reference(sub),
         flops=estimate_flops(sub),
         bytes_moved=sum(nbytes(s) for s in sub.input_specs) + sum(nbytes(s) for s in sub.output_specs),
+        allow_tf32=allow_tf32,
     )
