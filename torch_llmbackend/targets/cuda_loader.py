@@ -514,7 +514,6 @@ class _BindingsDriver:
         self._check(driver.cuInit(0)[0], "cuInit")
         self._contexts: dict[int, Any] = {}
         self._lock = threading.Lock()
-        self._fast = _ctypes_launch()
 
     def _check(self, err, what: str) -> None:
         if err != self.ok:
@@ -558,15 +557,7 @@ class _BindingsDriver:
         base = ctypes.addressof(data)
         pointers = (ctypes.c_void_p * max(n, 1))(*[base + 8 * i for i in range(n)])
         d = self.driver
-        if self._fast is not None:
-            # the driver entry point through ctypes: cuda-python's argument conversion costs
-            # several microseconds per launch, this costs about one
-            code = self._fast(int(fn), *grid, *block, shared_mem, stream, ctypes.addressof(pointers), None)
-            if code == 0:
-                return
-            err = d.CUresult(code)
-        else:
-            (err,) = d.cuLaunchKernel(fn, *grid, *block, shared_mem, stream, ctypes.addressof(pointers), 0)
+        (err,) = d.cuLaunchKernel(fn, *grid, *block, shared_mem, stream, ctypes.addressof(pointers), 0)
         if err in (d.CUresult.CUDA_ERROR_INVALID_CONTEXT, d.CUresult.CUDA_ERROR_INVALID_HANDLE):
             # this thread has not touched CUDA through torch yet: make the device's context current
             self._check(d.cuCtxPushCurrent(self.context(index))[0], "cuCtxPushCurrent")
@@ -575,18 +566,6 @@ class _BindingsDriver:
             finally:
                 d.cuCtxPopCurrent()
         self._check(err, "cuLaunchKernel")
-
-
-def _ctypes_launch():
-    """libcuda's cuLaunchKernel with its C signature, or None where it cannot be loaded."""
-    try:
-        lib = ctypes.CDLL("libcuda.so.1")
-    except OSError:
-        return None
-    fn = lib.cuLaunchKernel
-    fn.argtypes = [ctypes.c_void_p] + [ctypes.c_uint] * 7 + [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
-    fn.restype = ctypes.c_int
-    return fn
 
 
 class _StreamPtr:
