@@ -478,16 +478,20 @@ def _first_line(text: str) -> str:
 
 
 def format_table(rows: list[dict[str, Any]], graph: str, seconds: float) -> str:
-    """The per-compile summary: one line per subgraph, one per group of ops left in PyTorch."""
+    """The per-compile summary: one line per subgraph, one per group of ops left in PyTorch.
+    `time` is what runs for the subgraph (a kernel, or the target's library), in us or cycles."""
     lines = [f"torch_llmbackend: {graph} graph compiled in {seconds:.2f}s"]
-    lines.append(f"  {'#':>3} {'key':16} {'target':8} {'source':8} {'runs':10} {'vs eager':>8} {'vs ind.':>8}  ops / reason")
+    lines.append(f"  {'#':>3} {'key':16} {'target':8} {'source':8} {'runs':9} {'time':>10} {'vs eager':>8} "
+                 f"{'vs ind.':>8} {'vs lib.':>8}  ops / reason")
     for r in rows:
         idx = "-" if r["subgraph"] is None else str(r["subgraph"])
-        sp_e = f"{r['speedup_vs_eager']:.2f}x" if r.get("speedup_vs_eager") else "-"
-        sp_i = f"{r['speedup_vs_inductor']:.2f}x" if r.get("speedup_vs_inductor") else "-"
-        ops = _ops_summary(r["ops"])
-        runs = str(r.get("runs", ""))[:10]
-        lines.append(f"  {idx:>3} {r['key'][:16]:16} {r['target'][:8]:8} {r['source']:8} {runs:10} {sp_e:>8} {sp_i:>8}  {ops} / {r['reason']}")
+        speedups = [f"{r[k]:.2f}x" if r.get(k) else "-" for k in ("speedup_vs_eager", "speedup_vs_inductor", "speedup_vs_library")]
+        t = r.get("kernel_time")
+        unit = "cyc" if r.get("time_unit") == "cycles" else "us"
+        time_text = f"{t:,.0f}{unit}" if t and unit == "cyc" else (f"{t:.1f}{unit}" if t else "-")
+        runs = str(r.get("runs", "")).split(" ")[0][:9]
+        lines.append(f"  {idx:>3} {r['key'][:16]:16} {r['target'][:8]:8} {r['source']:8} {runs:9} {time_text:>10} "
+                     f"{speedups[0]:>8} {speedups[1]:>8} {speedups[2]:>8}  {_ops_summary(r['ops'])} / {r['reason']}")
     return "\n".join(lines)
 
 

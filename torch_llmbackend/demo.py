@@ -73,8 +73,16 @@ def run_demo(cache_dir: str | None = None, target: str | None = None) -> int:
         print(format_table(rows, "inference", 0.0).split("\n", 1)[1])
         err = (out - ref).abs().max().item()
         ok = torch.allclose(out, ref, rtol=1e-4, atol=1e-4)
-        kernels = sum(r["source"] != "fallback" for r in rows)
-        print(f"subgraphs on verified kernels: {kernels} of {sum(r['subgraph'] is not None for r in rows)}")
+        subgraphs = [r for r in rows if r["subgraph"] is not None]
+        on_target = [r for r in subgraphs if r["runs"] in ("kernel", "library")]
+        print(f"subgraphs on {target}: {len(on_target)} of {len(subgraphs)} "
+              f"({sum(r['runs'] == 'kernel' for r in subgraphs)} on cached/LLM kernels, "
+              f"{sum(r['runs'] == 'library' for r in subgraphs)} on the target's library)")
+        for r in on_target:
+            stats = r.get("stats") or {}
+            if stats.get("cycles"):
+                print(f"  {r['key'][:16]}: {stats['cycles']:,} cycles, {stats.get('macs', 0):,} MACs, "
+                      f"utilization {stats.get('utilization', 0):.1%} (simulated Gemmini)")
         print(f"max abs error vs eager: {err:.3g} -> {'OK' if ok else 'MISMATCH'}")
         return 0 if ok else 1
     finally:
