@@ -28,7 +28,6 @@ from .records import Evaluation, Problem
 from .store.bundle import shipped_entries
 from .store.kernels import KernelEntry, KernelStore
 from .targets import Target, get_target
-from .targets.base import spec_of
 
 log = logging.getLogger("torch_llmbackend")
 

@@ -143,7 +143,7 @@ def cmd_cache_rm(args) -> int:
     return 0
 
 
-def _verify(entry, opts, evaluator) -> tuple[str, object]:
+def _verify(entry, evaluator) -> tuple[str, object]:
     """('ok'|'failed'|'skipped', Evaluation or reason) for one entry on this machine."""
     from .records import Problem
     from .targets import get_target
@@ -180,7 +180,7 @@ def cmd_cache_verify(args) -> int:
         keys = [_find(store, k).key for k in args.keys] if args.keys else store.keys()
         for key in keys:
             entry = store.get(key)
-            status, detail = _verify(entry, opts, evaluator) if entry else ("failed", "refused by the store")
+            status, detail = _verify(entry, evaluator) if entry else ("failed", "refused by the store")
             if status == "ok":
                 machine = _machine_for(entry)
                 if machine not in entry.verified_on:
@@ -230,7 +230,7 @@ def cmd_cache_import(args) -> int:
     with _store(args) as store, closing(Evaluator(opts)) as evaluator:
         for entry in bundle.entries:
             entry.verified_on = []  # what another machine claims is not evidence here
-            status, detail = _verify(entry, opts, evaluator)
+            status, detail = _verify(entry, evaluator)
             if status == "failed":
                 print(f"{entry.key[:16]}  rejected  {_detail(detail)}")
                 continue

@@ -5,7 +5,6 @@ import os
 import numpy as np
 import pytest
 
-import gemmini_runtime as gr
 from gemmini_runtime.isa import InstructionRunner
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gemmini_runtime.isa import ACC, GARBAGE_ADDR, WS, compute, config_ex, config_ld, config_st, mvin, mvout, preload
+from gemmini_runtime.isa import ACC, GARBAGE_ADDR, WS, compute, config_ex, config_ld, config_st, mvin, preload
 
 ISSUE = 4          # host cycles per RoCC instruction
 LIBRARY = Path(__file__).parent / "kernels" / "library.c"

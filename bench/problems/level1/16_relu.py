@@ -1,7 +1,6 @@
 """ReLU applied elementwise to a (4096, 16384) tensor."""
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 ROWS, COLS = 4096, 16384
 
