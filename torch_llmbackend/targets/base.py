@@ -39,6 +39,14 @@ FLOAT_DTYPES = frozenset({"float32", "float16", "bfloat16"})
 GPU_DTYPES = FLOAT_DTYPES | {"bool"}
 
 
+def cuda_capability() -> str | None:
+    """'sm_90' for the current CUDA device, None without one."""
+    if not torch.cuda.is_available():
+        return None
+    major, minor = torch.cuda.get_device_capability()
+    return f"sm_{major}{minor}"
+
+
 def dtype_name(dtype: torch.dtype) -> str:
     return str(dtype).removeprefix("torch.")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from .base import GPU_DTYPES, Availability, Target
+from .base import GPU_DTYPES, Availability, Target, cuda_capability
 from .gpu_ops import GPU_OPS
 
 LOADER_MODULE = "torch_llmbackend.targets.cuda_loader"
@@ -69,10 +69,7 @@ class CudaTarget(Target):
         return Availability(True) if ok else Availability(False, why)
 
     def capability(self, device_type: str) -> str:
-        if device_type == "cuda" and torch.cuda.is_available():
-            major, minor = torch.cuda.get_device_capability()
-            return f"sm_{major}{minor}"
-        return "no-cuda-device"
+        return (device_type == "cuda" and cuda_capability()) or "no-cuda-device"
 
     def key_versions(self) -> dict[str, str]:
         cuda = torch.version.cuda or "none"

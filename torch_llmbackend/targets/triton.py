@@ -9,9 +9,8 @@ from __future__ import annotations
 import importlib.util
 import os
 
-import torch
 
-from .base import GPU_DTYPES, Availability, Target
+from .base import GPU_DTYPES, Availability, Target, cuda_capability
 from .gpu_ops import GPU_OPS
 
 GUIDE = """\
@@ -45,10 +44,7 @@ class TritonTarget(Target):
         return Availability(False, f"Triton kernels need a CUDA device (or TRITON_INTERPRET=1 for CPU tensors), inputs are on {device_type}")
 
     def capability(self, device_type: str) -> str:
-        if device_type == "cuda" and torch.cuda.is_available():
-            major, minor = torch.cuda.get_device_capability()
-            return f"sm_{major}{minor}"
-        return "cpu-interpreter"
+        return (device_type == "cuda" and cuda_capability()) or "cpu-interpreter"
 
     def key_versions(self) -> dict[str, str]:
         import triton
