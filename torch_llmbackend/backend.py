@@ -140,21 +140,18 @@ class CompileSession:
             self._store = KernelStore(self.opts.cache_dir)
         return self._store
 
-    def evaluator(self, target: Target):
+    def evaluator(self):
         if self._evaluator is None:
             from .evaluate import Evaluator
 
-            # a target timed in its own unit (Gemmini: cycles) is compared with its own library
-            # kernel only: wall-clock eager/Inductor figures would not be comparable
-            names = self.opts.baseline_names if target.wall_clock_baselines else ()
-            self._evaluator = Evaluator(self.opts, baseline_names=names)
+            self._evaluator = Evaluator(self.opts)
         return self._evaluator
 
-    def searcher(self, target: Target, machine: dict[str, str]):
+    def searcher(self, machine: dict[str, str]):
         if self._searcher is None:
             from .agent import Searcher
 
-            self._searcher = Searcher(self.opts, self.evaluator(target), self.store(), _open_knowledge(self.opts), machine=machine)
+            self._searcher = Searcher(self.opts, self.evaluator(), self.store(), _open_knowledge(self.opts), machine=machine)
         return self._searcher
 
     def release(self) -> None:
@@ -170,11 +167,7 @@ class GraphCompiler:
 
     def __init__(self, session: CompileSession, name: str):
         self.session, self.opts, self.name, self.rows = session, session.opts, name, session.rows
-        self.store = session.store
-        self.target: Target | None = None
-
-    def evaluator(self):
-        return self.session.evaluator(self.target)
+        self.store, self.evaluator = session.store, session.evaluator
 
     # -- entry --------------------------------------------------------------------------------
     def compile(self, gm: torch.fx.GraphModule, example_inputs) -> Callable:
@@ -183,7 +176,6 @@ class GraphCompiler:
         try:
             device_type = _device_type(example_inputs)
             target, why_not = self._pick_target(device_type)
-            self.target = target
             decisions: list[Decision] = []
             if target is not None:
                 decisions = self._decide(gm, target, device_type)
@@ -279,7 +271,7 @@ class GraphCompiler:
                     self.store().add_pending(d.problem)
                     d.reason = "cache miss; offline mode, queued for `llmbackend batch export`"
             return
-        searcher = self.session.searcher(self.target, machine)
+        searcher = self.session.searcher(machine)
         results = searcher.search_many([d.problem for d in misses if not d.reason])
         for d in misses:
             res = results.get(d.problem.key)

@@ -171,6 +171,14 @@ def _machine_for(entry) -> dict[str, str]:
     return this_machine(get_target(problem.target), problem.inputs[0].device if problem.inputs else "cpu")
 
 
+def _record_verification(entry, evaluation) -> None:
+    """This machine verified `entry`: its own timings and record replace those it came with."""
+    machine = _machine_for(entry)
+    if machine not in entry.verified_on:
+        entry.verified_on.append(machine)
+    entry.timings, entry.verification = evaluation.timings, evaluation.verification
+
+
 def cmd_cache_verify(args) -> int:
     from .evaluate import Evaluator
 
@@ -182,10 +190,8 @@ def cmd_cache_verify(args) -> int:
             entry = store.get(key)
             status, detail = _verify(entry, evaluator) if entry else ("failed", "refused by the store")
             if status == "ok":
-                machine = _machine_for(entry)
-                if machine not in entry.verified_on:
-                    entry.verified_on.append(machine)
-                    store.put(entry)
+                _record_verification(entry, detail)
+                store.put(entry)
             failed += status == "failed"
             print(f"{key[:16]}  {status:7}  {_detail(detail)}")
     return 1 if failed else 0
@@ -235,7 +241,7 @@ def cmd_cache_import(args) -> int:
                 print(f"{entry.key[:16]}  rejected  {_detail(detail)}")
                 continue
             if status == "ok":
-                entry.verified_on.append(_machine_for(entry))
+                _record_verification(entry, detail)
             store.put(entry)
             stored += 1
             print(f"{entry.key[:16]}  {'verified' if status == 'ok' else 'kept, not verified here'}  {_detail(detail)}")

@@ -24,7 +24,6 @@ from .worker import WorkerCrash, WorkerPool, WorkerSpec
 
 log = logging.getLogger("torch_llmbackend.evaluate")
 
-DEFAULT_BASELINES = ("eager", "inductor")
 BASELINE_TIMEOUT_S = 600.0  # Inductor compiles the reference (trusted code) on first use
 
 
@@ -36,10 +35,11 @@ class Evaluator:
     Inductor out because compiling it costs seconds.
     """
 
-    def __init__(self, options: Options | None = None, *, workers: int = 1, baseline_names: tuple[str, ...] = DEFAULT_BASELINES):
+    def __init__(self, options: Options | None = None, *, workers: int = 1, baseline_names: tuple[str, ...] | None = None):
         self.options = options or Options()
         self.workers = workers
-        self.baseline_names = tuple(baseline_names)
+        # default: what Options.baselines says ("eager,inductor" unless the user narrowed it)
+        self.baseline_names = tuple(baseline_names if baseline_names is not None else self.options.baseline_names)
         self._pools: dict[WorkerSpec, WorkerPool] = {}
         self._baselines: dict[str, dict] = {}
         self._lock = threading.Lock()
@@ -65,15 +65,20 @@ class Evaluator:
         if cached is not None:
             return cached
         try:
-            reply = self._pool(problem).request({"op": "baselines", "problem": problem.to_json(), "names": list(self.baseline_names)}, timeout=max(self.options.worker_timeout_s, BASELINE_TIMEOUT_S))
+            reply = self._pool(problem).request({"op": "baselines", "problem": problem.to_json(), "names": self.names_for(problem)}, timeout=max(self.options.worker_timeout_s, BASELINE_TIMEOUT_S))
         except WorkerCrash as e:
             log.warning("timing the baselines of %s failed: %s", problem.key, e.reason)
-            return {name: {"error": e.reason} for name in self.baseline_names}
+            return {name: {"error": e.reason} for name in self.names_for(problem)}
         if "error" in reply:
-            return {name: {"error": reply["error"][-500:]} for name in self.baseline_names}
+            return {name: {"error": reply["error"][-500:]} for name in self.names_for(problem)}
         with self._lock:
             self._baselines[problem.key] = reply["baselines"]
         return reply["baselines"]
+
+    def names_for(self, problem: Problem) -> list[str]:
+        """The wall-clock baselines for this problem: none for a target timed in its own unit
+        (Gemmini's cycles), whose yardstick is its library kernel (timed as "library")."""
+        return list(self.baseline_names) if get_target(problem.target).wall_clock_baselines else []
 
     def warm_up(self, problem: Problem) -> None:
         """Start the worker for this kind of problem now, so the first candidate does not wait."""
@@ -96,7 +101,7 @@ class Evaluator:
         """Everything after the static checks. The worker does not repeat them: tests call this
         directly to show that the run-time defences (sandbox, guard, limits) hold on their own."""
         baselines = self.baselines(problem)
-        request = {"op": "evaluate", "problem": problem.to_json(), "source": source, "baselines": baselines, "baseline_names": list(self.baseline_names)}
+        request = {"op": "evaluate", "problem": problem.to_json(), "source": source, "baselines": baselines, "baseline_names": self.names_for(problem)}
         try:
             reply = self._pool(problem).request(request, timeout=self.options.worker_timeout_s)
         except WorkerCrash as e:
