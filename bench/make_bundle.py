@@ -30,6 +30,7 @@ MLP_RELU_OPS = ("aten.permute.default", "aten.addmm.default", "aten.relu.default
 KERNELS = {
     "mlp_relu_cuda.py": ("cuda", MLP_RELU_OPS),
     "mlp_relu_triton.py": ("triton", MLP_RELU_OPS),
+    "mlp_relu_gemmini.py": ("gemmini", MLP_RELU_OPS),
 }
 
 
@@ -74,7 +75,8 @@ def main(argv=None) -> int:
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", action="append", default=[], choices=sorted(MODELS))
-    ap.add_argument("--target", default="cuda" if torch.cuda.is_available() else "triton")
+    ap.add_argument("--target", default="cuda" if torch.cuda.is_available() else "triton",
+                    choices=["cuda", "triton", "gemmini"])
     ap.add_argument("--out", default=str(Path(__file__).parent.parent / "cache"))
     args = ap.parse_args(argv)
     device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -89,10 +91,10 @@ def main(argv=None) -> int:
         n = answers_file(pending, results)
         print(f"{len(pending)} subgraph(s) pending, {n} curated answer(s)")
         status = llmbackend(["batch", "import", results, "--author", "curated", "--cache-dir", cache_dir])
-        with KernelStore(cache_dir) as store:
-            new = list(store.entries())
+        with KernelStore(cache_dir) as store:  # the curated kernels only (not library baselines)
+            new = [e for e in store.entries() if e.provenance.get("author") == "curated"]
         old = read_bundle(args.out).entries if os.path.isfile(os.path.join(args.out, "manifest.json")) else []
-        merged = {e.key: e for e in old}
+        merged = {e.key: e for e in old if e.provenance.get("author") == "curated"}
         merged.update({e.key: e for e in new})
         export_bundle(list(merged.values()), args.out)
         print(f"bundle {args.out}: {len(merged)} kernel(s) ({len(new)} new or updated)")

@@ -43,8 +43,6 @@ def demo_setup(target: str | None) -> tuple[str, str, dict]:
         # Interpreted Triton is far slower than eager; the demo shows the path, not a speed-up.
         os.environ.setdefault("TRITON_INTERPRET", "1")
         extra["prefer"] = "kernel"
-    if target == "gemmini":
-        extra["prefer"] = "kernel"  # Gemmini kernels are timed in simulated cycles, not vs the CPU
     return target, device, extra
 
 
