@@ -298,9 +298,8 @@ class GemminiSearch:
                     techniques=classify_techniques(f"{a.technique}\n{a.source or ''}", "gemmini") or [a.technique],
                     verified=a.evaluation.ok,
                     reason="ok" if a.evaluation.ok else f"{a.evaluation.stage}: {prompts.first_line(a.evaluation.reason)}",
-                    # Gemmini's one baseline is its library; the KB reads a gain from these fields
-                    speedup_vs_eager=vs_library if a.phase == "optimise" or a is winner else None,
-                    speedup_vs_inductor=vs_library if a.phase == "optimise" or a is winner else None,
+                    # Gemmini's one baseline is its library (cycles); eager/Inductor do not apply
+                    speedup_vs_library=vs_library if a.phase == "optimise" or a is winner else None,
                     won=a is winner))
             self.kb.record_search(state.problem, "gemmini", "gemmini", attempts, self._lesson(state, reason), self.options.model)
         except Exception as e:  # the KB is advisory

@@ -142,8 +142,9 @@ def _show(kb: KnowledgeBase, args: argparse.Namespace) -> int:
                  f"model    {record.model}", f"state    {record.state}", f"features {record.features.summary()}",
                  "attempts:"]
         for i, a in enumerate(record.attempts, 1):
-            outcome = (f"verified, {_gain(a.speedup_vs_eager)} vs eager, {_gain(a.speedup_vs_inductor)} vs inductor"
-                       if a.verified else f"failed: {a.reason}")
+            versus = (f"{_gain(a.speedup_vs_library)} vs the library" if a.speedup_vs_library is not None
+                      else f"{_gain(a.speedup_vs_eager)} vs eager, {_gain(a.speedup_vs_inductor)} vs inductor")
+            outcome = f"verified, {versus}" if a.verified else f"failed: {a.reason}"
             lines.append(f"  {i}. {', '.join(a.techniques) or '-'}: {outcome}{'  [won]' if a.won else ''}")
         lines.append(f"lesson: {record.lesson}")
         _emit(args, {"kind": "search", "id": record.id, **record.to_json()}, "\n".join(lines))

@@ -389,10 +389,10 @@ def _insert_search(con, r: SearchRecord) -> int:
          json.dumps(r.features.to_json()), r.best_gain, r.lesson),
     )
     con.executemany(
-        "INSERT INTO attempts(search_id, idx, techniques, verified, reason, speedup_eager, speedup_inductor, won) "
-        "VALUES (?,?,?,?,?,?,?,?)",
+        "INSERT INTO attempts(search_id, idx, techniques, verified, reason, speedup_eager, speedup_inductor, won, speedup_library) "
+        "VALUES (?,?,?,?,?,?,?,?,?)",
         [(cur.lastrowid, i, json.dumps(a.techniques), int(a.verified), a.reason, a.speedup_vs_eager,
-          a.speedup_vs_inductor, int(a.won)) for i, a in enumerate(r.attempts)],
+          a.speedup_vs_inductor, int(a.won), a.speedup_vs_library) for i, a in enumerate(r.attempts)],
     )
     return cur.lastrowid
 
@@ -406,7 +406,8 @@ def _load_records(con, ids: Sequence[int]) -> list[SearchRecord]:
     attempts: dict[int, list[Attempt]] = {i: [] for i in ids}
     for a in con.execute(f"SELECT * FROM attempts WHERE search_id IN ({marks}) ORDER BY search_id, idx", tuple(ids)):
         attempts[a["search_id"]].append(Attempt(json.loads(a["techniques"]), bool(a["verified"]), a["reason"],
-                                                a["speedup_eager"], a["speedup_inductor"], bool(a["won"])))
+                                                a["speedup_eager"], a["speedup_inductor"], bool(a["won"]),
+                                                a["speedup_library"]))
     return [
         SearchRecord(r["uid"], r["created"], r["problem_key"], r["device"], r["target"], r["model"],
                      Features.from_json(json.loads(r["features"])), attempts[i], r["lesson"], id=i)

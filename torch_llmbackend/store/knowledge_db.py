@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS attempts (
     speedup_eager REAL,
     speedup_inductor REAL,
     won INTEGER NOT NULL,
+    speedup_library REAL,
     PRIMARY KEY (search_id, idx)
 );
 CREATE TABLE IF NOT EXISTS technique_stats (
@@ -106,6 +107,7 @@ def initialize(path: str) -> None:
                 "BEGIN IMMEDIATE;" + _SCHEMA
                 + f"INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '{SCHEMA_VERSION}');COMMIT;"
             )
+            _migrate(con)
             return
         except sqlite3.OperationalError as e:
             if "locked" not in str(e) or time.monotonic() > deadline:
@@ -113,6 +115,18 @@ def initialize(path: str) -> None:
             time.sleep(0.05)
         finally:
             con.close()
+
+
+def _migrate(con: sqlite3.Connection) -> None:
+    """Bring a base made by an older version up to this schema (columns added since)."""
+    columns = {row[1] for row in con.execute("PRAGMA table_info(attempts)")}
+    if "speedup_library" not in columns:
+        try:
+            con.execute("ALTER TABLE attempts ADD COLUMN speedup_library REAL")
+            con.commit()
+        except sqlite3.OperationalError as e:  # another process added it first
+            if "duplicate column" not in str(e):
+                raise
 
 
 @contextlib.contextmanager

@@ -29,8 +29,11 @@ def _fmt_speedup(x: float | None) -> str:
 def describe_attempt(i: int, a: Attempt) -> str:
     tech = ", ".join(a.techniques) or "(none named)"
     if a.verified:
-        outcome = (f"verified; {_fmt_speedup(a.speedup_vs_eager)} vs eager, "
-                   f"{_fmt_speedup(a.speedup_vs_inductor)} vs inductor" + ("; WINNER" if a.won else ""))
+        if a.speedup_vs_library is not None:
+            versus = f"{_fmt_speedup(a.speedup_vs_library)} vs the library"
+        else:
+            versus = f"{_fmt_speedup(a.speedup_vs_eager)} vs eager, {_fmt_speedup(a.speedup_vs_inductor)} vs inductor"
+        outcome = f"verified; {versus}" + ("; WINNER" if a.won else "")
     else:
         outcome = f"failed: {a.reason[:200] or 'unknown reason'}"
     return f"{i}. techniques: {tech} -> {outcome}"

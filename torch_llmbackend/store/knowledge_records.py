@@ -53,18 +53,20 @@ class Attempt:
     speedup_vs_eager: float | None = None
     speedup_vs_inductor: float | None = None
     won: bool = False  # this candidate became the search's winner (beat the baselines)
+    speedup_vs_library: float | None = None  # a target's own library kernel (Gemmini: in cycles)
 
     def __post_init__(self) -> None:
         self.techniques = list(dict.fromkeys(normalize_technique(t) for t in self.techniques if t and t.strip()))
         self.speedup_vs_eager = _finite_or_none(self.speedup_vs_eager)
         self.speedup_vs_inductor = _finite_or_none(self.speedup_vs_inductor)
+        self.speedup_vs_library = _finite_or_none(self.speedup_vs_library)
 
     @property
     def gain(self) -> float | None:
         """Speed-up against the better (faster) baseline, the one the backend must beat."""
         if not self.verified:
             return None
-        known = [s for s in (self.speedup_vs_eager, self.speedup_vs_inductor) if s is not None]
+        known = [s for s in (self.speedup_vs_eager, self.speedup_vs_inductor, self.speedup_vs_library) if s is not None]
         return min(known) if known else None
 
     def to_json(self) -> dict[str, Any]:
@@ -73,7 +75,8 @@ class Attempt:
     @staticmethod
     def from_json(d: dict[str, Any]) -> "Attempt":
         return Attempt(list(d["techniques"]), bool(d["verified"]), str(d.get("reason", "")),
-                       d.get("speedup_vs_eager"), d.get("speedup_vs_inductor"), bool(d.get("won", False)))
+                       d.get("speedup_vs_eager"), d.get("speedup_vs_inductor"), bool(d.get("won", False)),
+                       d.get("speedup_vs_library"))
 
 
 @dataclass
