@@ -16,7 +16,7 @@ def problems_of(fn, *inputs, target="triton", min_ops=1):
     gm = aten_graph(fn, *inputs)
     tgt = get_target(target)
     parts = partition(gm, tgt, min_ops)
-    return [make_problem(lift(gm, nodes), tgt.name, "test-cap", tgt.key_versions()) for nodes in parts.groups]
+    return [make_problem(lift(nodes), tgt.name, "test-cap", tgt.key_versions()) for nodes in parts.groups]
 
 
 def key_of(fn, *inputs, **kw) -> str:

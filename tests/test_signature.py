@@ -31,11 +31,11 @@ def test_same_subgraph_from_two_models_shares_a_key():
 def test_renamed_nodes_keep_the_key():
     gm = aten_graph(gelu_bias, x, y)
     tgt = get_target("triton")
-    before = make_problem(lift(gm, partition(gm, tgt, 1).groups[0]), "triton", "cap", {}).key
+    before = make_problem(lift(partition(gm, tgt, 1).groups[0]), "triton", "cap", {}).key
     for i, node in enumerate(gm.graph.nodes):
         node.name = f"renamed_{i}"
     gm.recompile()
-    after = make_problem(lift(gm, partition(gm, tgt, 1).groups[0]), "triton", "cap", {}).key
+    after = make_problem(lift(partition(gm, tgt, 1).groups[0]), "triton", "cap", {}).key
     assert before == after
 
 
@@ -51,7 +51,7 @@ def test_op_shape_dtype_stride_and_constant_changes_change_the_key():
 
 def test_target_and_capability_enter_the_key():
     gm = aten_graph(gelu_bias, x, y)
-    sub = lift(gm, partition(gm, get_target("triton"), 1).groups[0])
+    sub = lift(partition(gm, get_target("triton"), 1).groups[0])
     assert make_problem(sub, "triton", "sm_90", {}).key != make_problem(sub, "triton", "sm_80", {}).key
     assert make_problem(sub, "triton", "sm_90", {}).key != make_problem(sub, "cuda", "sm_90", {}).key
     assert make_problem(sub, "triton", "sm_90", {"torch": "2"}).key != make_problem(sub, "triton", "sm_90", {"torch": "3"}).key
@@ -87,6 +87,6 @@ def test_min_subgraph_ops_leaves_small_groups_with_a_reason():
 
 def test_tf32_enters_the_key_and_the_problem():
     gm = aten_graph(lambda a, b: a @ b, torch.randn(8, 8), torch.randn(8, 8))
-    sub = lift(gm, partition(gm, get_target("triton"), 1).groups[0])
+    sub = lift(partition(gm, get_target("triton"), 1).groups[0])
     strict, tf32 = make_problem(sub, "triton", "sm_90", {}), make_problem(sub, "triton", "sm_90", {}, allow_tf32=True)
     assert strict.key != tf32.key and tf32.allow_tf32 and not strict.allow_tf32

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import os
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -225,7 +226,7 @@ class GraphCompiler:
         tf32 = device_type == "cuda" and bool(torch.backends.cuda.matmul.allow_tf32)
         decisions = []
         for nodes in parts.groups:
-            sub = lift(gm, nodes)
+            sub = lift(nodes)
             if isinstance(sub, str):
                 self._left_out.append({"op": ", ".join(op_name(n.target) for n in nodes), "reason": sub, "count": len(nodes)})
                 continue
@@ -386,8 +387,6 @@ def _open_knowledge(opts: Options):
 
 
 def _kernel_dir(opts: Options) -> str:
-    import os
-
     return os.path.join(opts.cache_dir, "modules")
 
 

@@ -26,7 +26,7 @@ class Subgraph:
         return [o.meta["val"] for o in self.outputs]
 
 
-def lift(gm: torch.fx.GraphModule, nodes: list[torch.fx.Node]) -> Subgraph | str:
+def lift(nodes: list[torch.fx.Node]) -> Subgraph | str:
     """The subgraph of `nodes`, or a reason why it cannot stand alone."""
     inside = set(nodes)
     inputs: list[torch.fx.Node] = []

@@ -457,16 +457,22 @@ class _CupyNvrtc:
             n.destroyProgram(prog)
 
 
+def _first_available(classes, error: type[Exception], what: str):
+    """An instance of the first toolchain class (in preference order) that starts here."""
+    errors = []
+    for cls in _toolchain_order(classes):
+        try:
+            return cls()
+        except Exception as e:  # not installed, or its native library missing
+            errors.append(f"{cls.name}: {type(e).__name__}: {e}")
+    raise error(f"no {what}: " + "; ".join(errors))
+
+
 @functools.lru_cache(maxsize=1)
 def compiler():
     """The NVRTC wrapper this process uses (cuda-python preferred; see the module docstring)."""
-    errors = []
-    for cls in _toolchain_order((_BindingsNvrtc, _CupyNvrtc)):
-        try:
-            return cls()
-        except Exception as e:  # not installed, or libnvrtc missing
-            errors.append(f"{cls.name}: {type(e).__name__}: {e}")
-    raise CudaBuildError("no NVRTC available (pip install cuda-python, or cupy-cuda12x/13x): " + "; ".join(errors))
+    return _first_available((_BindingsNvrtc, _CupyNvrtc), CudaBuildError,
+                            "NVRTC available (pip install cuda-python, or cupy-cuda12x/13x)")
 
 
 def _toolchain_order(classes):
@@ -614,13 +620,8 @@ class _CupyDriver:
 
 @functools.lru_cache(maxsize=1)
 def launcher():
-    errors = []
-    for cls in _toolchain_order((_BindingsDriver, _CupyDriver)):
-        try:
-            return cls()
-        except Exception as e:
-            errors.append(f"{cls.name}: {type(e).__name__}: {e}")
-    raise CudaLaunchError("no CUDA driver bindings available (pip install cuda-python or cupy): " + "; ".join(errors))
+    return _first_available((_BindingsDriver, _CupyDriver), CudaLaunchError,
+                            "CUDA driver bindings available (pip install cuda-python or cupy)")
 
 
 # --- public API -----------------------------------------------------------------------------------
