@@ -87,6 +87,7 @@ class Decision:
     run: KernelEntry | None = None  # what is stitched in: the kernel, a target baseline, or None
     timings: dict[str, Any] = field(default_factory=dict)
     usage: dict[str, Any] = field(default_factory=dict)
+    alternates: list[Problem] = field(default_factory=list)  # the same subgraph for other targets
 
     def row(self, graph: str, index: int, fallback: str) -> dict[str, Any]:
         def med(name):
@@ -170,6 +171,7 @@ class GraphCompiler:
     def __init__(self, session: CompileSession, name: str):
         self.session, self.opts, self.name, self.rows = session, session.opts, name, session.rows
         self.store, self.evaluator = session.store, session.evaluator
+        self._also_look_in: list[Target] = []  # other targets whose cached kernels count as hits
 
     # -- entry --------------------------------------------------------------------------------
     def compile(self, gm: torch.fx.GraphModule, example_inputs) -> Callable:
@@ -201,6 +203,7 @@ class GraphCompiler:
     # -- target ---------------------------------------------------------------------------------
     def _pick_target(self, device_type: str | None) -> tuple[Target | None, str]:
         name = self.opts.target
+        self._also_look_in = []
         if device_type is None:
             return None, "graph inputs are on several devices or hold no tensor"
         if name == "auto":
@@ -208,6 +211,9 @@ class GraphCompiler:
                 return None, (f"target=auto: no kernel target for {device_type} inputs "
                               "(choose target='gemmini', or 'triton' with TRITON_INTERPRET=1)")
             name = "cuda"
+            # NVIDIA GPUs have two kernel languages; an LLM search writes CUDA (the primary
+            # target), but a verified Triton kernel for the same subgraph is as good a hit.
+            self._also_look_in = [alt for alt in (_available_target("triton", device_type),) if alt is not None]
         try:
             target = get_target(name)
         except ImportError as e:
@@ -230,14 +236,31 @@ class GraphCompiler:
             if isinstance(sub, str):
                 self._left_out.append({"op": ", ".join(op_name(n.target) for n in nodes), "reason": sub, "count": len(nodes)})
                 continue
-            decisions.append(Decision(make_problem(sub, target.name, capability, versions, tf32), sub))
+            d = Decision(make_problem(sub, target.name, capability, versions, tf32), sub)
+            d.alternates = [make_problem(sub, alt.name, alt.capability(device_type), alt.key_versions(), tf32)
+                            for alt in self._also_look_in]
+            decisions.append(d)
         machine = this_machine(target, device_type)
-        misses = [d for d in decisions if not self._use_cached(d, machine)]
+        misses = [d for d in decisions if not self._use_cached_any(d, device_type, machine)]
         if misses:
             self._search_or_queue(misses, machine)
         for d in decisions:
             self._choose(d, target, machine)
         return decisions
+
+    def _use_cached_any(self, d: Decision, device_type: str, machine: dict[str, str]) -> bool:
+        """The primary target's kernel, else the first alternate target's that is cached and
+        verified here; `d` then describes that target's problem (its key and source)."""
+        if self._use_cached(d, machine):
+            return True
+        primary = d.problem
+        for alt in d.alternates:
+            d.problem = alt
+            if self._use_cached(d, this_machine(get_target(alt.target), device_type)) and d.entry is not None:
+                return True
+            d.reason = ""
+        d.problem = primary
+        return False
 
     def _use_cached(self, d: Decision, machine: dict[str, str]) -> bool:
         """Resolve `d` from the user's store or the shipped bundle. False on a miss."""
@@ -388,6 +411,15 @@ def _open_knowledge(opts: Options):
 
 def _kernel_dir(opts: Options) -> str:
     return os.path.join(opts.cache_dir, "modules")
+
+
+def _available_target(name: str, device_type: str) -> Target | None:
+    """The named target if it is installed and can run on this device, else None."""
+    try:
+        target = get_target(name)
+    except ImportError:
+        return None
+    return target if target.availability(device_type).ok else None
 
 
 def _device_type(example_inputs) -> str | None:

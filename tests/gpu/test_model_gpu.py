@@ -6,6 +6,8 @@ import pytest
 import torch
 import torch.nn as nn
 
+import torch_llmbackend
+
 from tests.gpu.cases import case_named
 from tests.gpu.seeding import seed_and_compile
 
@@ -63,3 +65,19 @@ def test_model_runs_our_cuda_kernels_and_matches_eager(cache_dir):
     torch.cuda.synchronize()
     with torch.no_grad():
         torch.testing.assert_close(static_out, model(new_x, residual), rtol=1e-4, atol=1e-4)
+
+
+def test_target_auto_uses_a_cached_triton_kernel_when_no_cuda_one_is_cached(cache_dir):
+    """target="auto" searches in CUDA, but a verified Triton kernel for the same subgraph (a
+    user's earlier target="triton" search, or the shipped bundle's) is a hit all the same."""
+    torch.manual_seed(0)
+    x = torch.randn(256, 1000, device="cuda")
+    fn = lambda t: torch.softmax(t, -1)  # noqa: E731
+    with torch.no_grad():
+        seed_and_compile(fn, [x], "triton", cache_dir, lambda p: case_named("tri_softmax").source, prefer="kernel")
+        torch._dynamo.reset()
+        out = torch.compile(fn, backend="llm", options={"target": "auto", "cache_dir": cache_dir, "mode": "offline",
+                                                        "use_shipped_bundle": False, "prefer": "kernel"})(x)
+    rows = [r for r in torch_llmbackend.report() if r.get("target") == "triton"]
+    assert rows and rows[-1]["runs"] == "kernel" and rows[-1]["source"] == "cache", torch_llmbackend.report()
+    torch.testing.assert_close(out, torch.softmax(x, -1), rtol=1e-4, atol=1e-4)
