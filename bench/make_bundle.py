@@ -9,8 +9,10 @@
    `llmbackend batch import --author curated`: each answer is verified and timed like a
    search round; only verified kernels are stored.
 3. Merge with the bundle already in --out (entries for other devices are kept) and export.
-Kernels that do not beat the better baseline are stored all the same (the backend's own
-choice at run time decides what runs), and the import report says so.
+Only kernels faster than every baseline timed with them are shipped (--keep-slower ships the
+rest too); the backend's own choice at run time still decides what runs on each machine.
+
+    python -m bench.make_bundle --problems level1 --problems level2 --target triton   # on the H100
 """
 from __future__ import annotations
 
@@ -44,8 +46,28 @@ def demo_model(device: str):
 MODELS = {"demo": demo_model}
 
 
+def bench_problem_ids(patterns: list[str]) -> list[str]:
+    """Benchmark problem ids named exactly or by prefix ("level2", "level1/07_softmax")."""
+    from bench.problems import all_problems
+
+    ids = [p.meta.id for p in all_problems()]
+    chosen = [i for i in ids if any(i == pat or i.startswith(pat.rstrip("/") + "/") or i.startswith(pat) for pat in patterns)]
+    unknown = [pat for pat in patterns if not any(i.startswith(pat.rstrip("/")) for i in ids)]
+    if unknown:
+        raise SystemExit(f"no benchmark problem matches {', '.join(unknown)}")
+    return chosen
+
+
+def model_and_inputs(name: str, device: str):
+    if name in MODELS:
+        return MODELS[name](device)
+    from bench.problems import get_problem
+
+    return get_problem(name).instantiate(device, seed=0)
+
+
 def queue_misses(model_name: str, target: str, device: str, cache_dir: str) -> None:
-    model, inputs = MODELS[model_name](device)
+    model, inputs = model_and_inputs(model_name, device)
     torch._dynamo.reset()
     opts = {"target": target, "mode": "offline", "cache_dir": cache_dir, "fallback": "eager",
             "use_shipped_bundle": False, "log_table": False}
@@ -53,19 +75,49 @@ def queue_misses(model_name: str, target: str, device: str, cache_dir: str) -> N
         torch.compile(model, backend="llm", options=opts)(*inputs)
 
 
-def answers_file(problems, path: str) -> int:
+def curated_files(problem, origin: str) -> list[str]:
+    """The curated files (relative to bench/curated) that answer this queued subgraph of model
+    or benchmark problem `origin`."""
+    from bench.curated import catalog
+
+    names = [name for name, (target, ops) in KERNELS.items() if target == problem.target and tuple(ops) == tuple(problem.ops)]
+    if problem.target == "triton":
+        names += [name for name, patterns in catalog.TRITON.items()
+                  if (CURATED / name).is_file() and any(catalog.matches(pat, problem.ops, origin) for pat in patterns)]
+    return names
+
+
+def answers_file(problems, path: str, origins: dict[str, str] | None = None) -> int:
     lines = []
     for p in problems:
-        for name, (target, ops) in KERNELS.items():
-            if target == p.target and tuple(ops) == tuple(p.ops):
-                source = (CURATED / name).read_text()
-                body = {"model": "curated", "author": "curated",
-                        "choices": [{"index": 0, "message": {"role": "assistant", "content": f"```python\n{source}```"},
-                                     "finish_reason": "stop"}]}
-                lines.append(json.dumps({"id": f"curated-{name}", "custom_id": p.key,
-                                         "response": {"status_code": 200, "body": body}, "error": None}))
+        for name in curated_files(p, (origins or {}).get(p.key, "")):
+            source = (CURATED / name).read_text()
+            body = {"model": "curated", "author": "curated",
+                    "choices": [{"index": 0, "message": {"role": "assistant", "content": f"```python\n{source}```"},
+                                 "finish_reason": "stop"}]}
+            lines.append(json.dumps({"id": f"curated-{name}", "custom_id": p.key,
+                                     "response": {"status_code": 200, "body": body}, "error": None}))
+            print(f"{p.key[:16]}  {(origins or {}).get(p.key, '-'):45}  {name}")
     Path(path).write_text("".join(line + "\n" for line in lines))
     return len(lines)
+
+
+def _speedups(entry) -> dict[str, float]:
+    t = entry.timings or {}
+    cand = (t.get("candidate") or {}).get("median")
+    return {name: t[name]["median"] / cand for name in ("eager", "inductor", "library")
+            if cand and isinstance(t.get(name), dict) and t[name].get("median")}
+
+
+def beats_baselines(entry) -> bool:
+    """Verified and faster than every baseline timed with it: only those are worth shipping
+    (a slower one would cost each machine a verification and then not run)."""
+    s = _speedups(entry)
+    return bool(s) and min(s.values()) > 1.0
+
+
+def speedup_text(entry) -> str:
+    return ", ".join(f"{v:.2f}x {k}" for k, v in _speedups(entry).items()) or "no baseline timing"
 
 
 def main(argv=None) -> int:
@@ -75,24 +127,37 @@ def main(argv=None) -> int:
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", action="append", default=[], choices=sorted(MODELS))
+    ap.add_argument("--problems", action="append", default=[], metavar="ID",
+                    help="benchmark problems by id or prefix (level2, level1/07_softmax); repeatable")
     ap.add_argument("--target", default="cuda" if torch.cuda.is_available() else "triton",
                     choices=["cuda", "triton", "gemmini"])
     ap.add_argument("--out", default=str(Path(__file__).parent.parent / "cache"))
+    ap.add_argument("--keep-slower", action="store_true",
+                    help="ship verified kernels that do not beat every baseline here too (default: leave them out)")
     args = ap.parse_args(argv)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cpu" and args.target == "triton":
         os.environ.setdefault("TRITON_INTERPRET", "1")
     with tempfile.TemporaryDirectory(prefix="bundle-") as cache_dir:
-        for name in args.model or ["demo"]:
+        origins: dict[str, str] = {}  # queued key -> the model or benchmark problem it came from
+        names = args.model + bench_problem_ids(args.problems) if (args.model or args.problems) else ["demo"]
+        for name in names:
             queue_misses(name, args.target, device, cache_dir)
+            with KernelStore(cache_dir) as store:
+                origins.update({p.key: name for p in store.pending() if p.key not in origins})
         with KernelStore(cache_dir) as store:
             pending = store.pending()
         results = os.path.join(cache_dir, "curated.jsonl")
-        n = answers_file(pending, results)
+        n = answers_file(pending, results, origins)
         print(f"{len(pending)} subgraph(s) pending, {n} curated answer(s)")
         status = llmbackend(["batch", "import", results, "--author", "curated", "--cache-dir", cache_dir])
         with KernelStore(cache_dir) as store:  # the curated kernels only (not library baselines)
             new = [e for e in store.entries() if e.provenance.get("author") == "curated"]
+        if not args.keep_slower:
+            slower = [e for e in new if not beats_baselines(e)]
+            for e in slower:
+                print(f"{e.key[:16]}  {origins.get(e.key, '-'):45}  left out: {speedup_text(e)}")
+            new = [e for e in new if beats_baselines(e)]
         old = read_bundle(args.out).entries if os.path.isfile(os.path.join(args.out, "manifest.json")) else []
         merged = {e.key: e for e in old if e.provenance.get("author") == "curated"}
         merged.update({e.key: e for e in new})

@@ -1,0 +1,67 @@
+"""Which curated GPU kernel answers which subgraph of the benchmark suite.
+
+bench/make_bundle.py compiles each benchmark problem offline, so every subgraph is queued with
+the backend's own key; a queued subgraph whose aten op sequence is listed here is answered with
+that file (as an LLM batch answer would be) and then verified and timed through the real path.
+One file may answer several problems (the same ops at other shapes or dtypes): its kernels read
+the shapes at run time. Ops are written without the "aten." prefix and ".default" suffix.
+"""
+from __future__ import annotations
+
+LINEAR = "permute addmm"  # nn.Linear on a 2-D input: addmm(bias, x, permute(w, [1, 0]))
+LINEAR_3D = "view permute addmm view"  # nn.Linear on a 3-D input
+
+TRITON = {
+    # level 1
+    "triton/mm.py": ["mm"],
+    "triton/bmm.py": ["bmm"],
+    "triton/softmax.py": ["_softmax"],
+    "triton/log_softmax.py": ["_log_softmax"],
+    "triton/layernorm.py": ["native_layer_norm getitem"],
+    "triton/rmsnorm.py": ["pow.Tensor_Scalar mean.dim add.Tensor rsqrt mul.Tensor mul.Tensor"],
+    "triton/sum_dim.py": ["sum.dim_IntList"],
+    "triton/mean_dim.py": ["mean.dim"],
+    "triton/amax_dim.py": ["amax"],
+    "triton/avgpool2d.py": ["avg_pool2d"],
+    "triton/cumsum.py": ["cumsum"],
+    # level 2
+    "triton/linear_relu.py": [f"{LINEAR} relu"],
+    "triton/linear_gelu.py": [f"{LINEAR_3D} gelu"],
+    "triton/linear_scale_residual.py": [f"{LINEAR_3D} mul.Tensor add.Tensor"],
+    "triton/add_layernorm.py": ["add.Tensor native_layer_norm getitem"],
+    "triton/add_rmsnorm.py": ["add.Tensor pow.Tensor_Scalar mean.dim add.Tensor rsqrt mul.Tensor mul.Tensor"],
+    "triton/scale_softmax.py": ["mul.Tensor _softmax"],
+    "triton/add_gelu.py": ["add.Tensor gelu clone"],
+    "triton/layernorm_linear.py": [f"native_layer_norm getitem {LINEAR_3D}"],
+    "triton/softmax_bmm.py": ["_softmax clone expand view expand view bmm view"],
+    "triton/swiglu.py": ["permute view mm view sigmoid mul.Tensor permute view mm view mul.Tensor"],
+    "triton/mask_softmax_fp16.py": ["mul.Tensor bitwise_not scalar_tensor where.self _softmax"],
+    # level 3: whole blocks, named by problem (see matches())
+    "triton/mlp3.py": [f"{LINEAR} relu {LINEAR} relu {LINEAR}"],
+    "triton/rmsnorm_linear.py": ["pow.Tensor_Scalar mean.dim add.Tensor rsqrt mul.Tensor mul.Tensor permute view mm view"],
+    "triton/attention_block.py": ["@level3/02_attention_block"],
+    "triton/transformer_block_prenorm.py": ["@level3/03_transformer_block_prenorm"],
+    "triton/gpt_block_attn_swiglu.py": ["@level3/06_gpt_block_rmsnorm_swiglu"],
+    "triton/mlp_mixer_block.py": ["@level3/11_mlp_mixer_block"],
+    "triton/bert_layer_bf16.py": ["@level3/10_bert_layer_bf16"],
+}
+
+
+def short_ops(ops) -> str:
+    """("aten.add.Tensor", "aten.relu.default") -> "add.Tensor relu"."""
+    out = []
+    for op in ops:
+        name = op[len("aten."):] if op.startswith("aten.") else op
+        out.append(name[: -len(".default")] if name.endswith(".default") else name)
+    return " ".join(out)
+
+
+def matches(pattern: str, ops, problem_id: str) -> bool:
+    """A pattern is an op sequence, or "@<problem id>" for a whole block whose op sequence is too
+    long to spell out: the largest subgraph (BLOCK_OPS ops or more) of that benchmark problem."""
+    if pattern.startswith("@"):
+        return pattern[1:] == problem_id and len(ops) >= BLOCK_OPS
+    return pattern == short_ops(ops)
+
+
+BLOCK_OPS = 20
