@@ -4,6 +4,8 @@
 #   tests     the GPU tests (tests/gpu, -m gpu)
 #   dispatch  bench/bench_dispatch.py (custom-op overhead vs direct launch)
 #   bundle    curated kernels for this GPU through batch import -> cache/ (tarred to $OUT)
+#   bundle-level1|2|3  the curated Triton kernels of bench/curated/catalog.py for that level -> cache/
+#   model     tests/gpu/test_model_gpu.py only
 #   demo      llmbackend demo
 #   suite     bench/bench_problems.py (eager, inductor, llm) -> $OUT/suite.json
 set -uo pipefail
@@ -21,6 +23,10 @@ for step in "$@"; do
     tests-fastest) python3 -m pytest tests/gpu -m gpu -q -rs -s -p no:cacheprovider -k fastest 2>&1 | tee "$OUT/tests_fastest.log" | tail -40 ;;
     dispatch) python3 -m pytest bench/bench_dispatch.py --benchmark-enable -q -s -p no:cacheprovider --benchmark-json "$OUT/dispatch.json" 2>&1 | tail -25 ;;
     bundle) python3 -m bench.make_bundle --model demo --target cuda 2>&1 | tail -8; tar czf "$OUT/bundle.tgz" cache ;;
+    bundle-level1|bundle-level2|bundle-level3)
+           python3 -m bench.make_bundle --problems "${step#bundle-}" --target triton 2>&1 | grep -v Warning | tee "$OUT/$step.log" | tail -60
+           tar czf "$OUT/bundle.tgz" cache ;;
+    model) python3 -m pytest tests/gpu/test_model_gpu.py -m gpu -q -rs -p no:cacheprovider 2>&1 | tail -8 ;;
     demo) llmbackend demo 2>&1 | tail -12 ;;
     suite) python3 -m pytest bench/bench_problems.py --benchmark-enable -q -p no:cacheprovider --benchmark-json "$OUT/suite.json" 2>&1 | tail -15
            python3 -m bench.summary "$OUT/suite.json" --png "$OUT/suite.png" 2>&1 | tail -30 ;;
