@@ -25,6 +25,8 @@ from pathlib import Path
 
 import torch
 
+from bench.gemmini.problems import PROBLEMS as GEMMINI_PROBLEMS
+
 CURATED = Path(__file__).parent / "curated"
 
 # curated file -> (target, the op sequence of the subgraph it implements)
@@ -44,6 +46,16 @@ def demo_model(device: str):
 
 
 MODELS = {"demo": demo_model}
+
+# Gemmini: the ResNet-50 shapes of bench/gemmini/problems.py (--model gemm_3136x128x512 ...),
+# answered by curated kernels (shipped only where they beat the library in cycles, as below).
+GEMMINI_KERNELS = {
+    "conv_relu_gemmini.py": ("gemmini", ("aten.convolution.default", "aten.relu.default")),
+    "int8_linear_relu_gemmini.py": ("gemmini", ("aten._int_mm.default", "aten._to_copy.default", "aten.mul.Tensor", "aten.round.default",
+                                                "aten.clamp.default", "aten._to_copy.default", "aten.relu.default")),
+}
+KERNELS.update(GEMMINI_KERNELS)
+MODELS.update({name: (lambda device, make=make: make()) for name, make in GEMMINI_PROBLEMS.items() if name != "demo_mlp"})
 
 
 def bench_problem_ids(patterns: list[str]) -> list[str]:
