@@ -1,80 +1,62 @@
-"""The gemmini target's kernels against its library baseline, in simulated cycles.
+"""The gemmini target's shipped (curated) kernels against its library baseline, in simulated cycles.
 
     pytest bench/bench_gemmini_target.py --benchmark-enable -s
 
 GEMMs: the ResNet-50 shapes as the target runs an int8 linear layer (torch._int_mm followed by
 the requantize chain, fused into the mvout scale): the library baseline exactly as
-targets/gemmini_lower.py emits it (tiled_matmul_auto, WS) against a hand-written ("curated")
-schedule of the kind the optimisation phase asks an LLM for: tiling chosen for overlap (accumulator
-tiles of at most 4 x 8 DIM-blocks, the full reduction per tile up to 32 blocks) instead of the
-library's greedy fill. Convolutions: two ResNet-50 3x3 layers through tiled_conv_auto (the
-library baseline; no curated kernel yet). Cycles, MACs, utilization and the speed-up go into each
-benchmark's extra_info; the wall time pytest-benchmark reports is the simulation's, not the
-accelerator's. Figures are from gemmini_runtime's cycle model (gemmini_runtime/README.md).
+targets/gemmini_lower.py emits it (tiled_matmul_auto, WS) against the curated kernel
+bench/curated/int8_linear_relu_gemmini.py (tiles chosen for overlap). Convolutions: the ResNet-50
+shapes as the target runs them (float32, FP32 config: int8 convolutions have no PyTorch CPU
+reference, so the compile path never makes them): tiled_conv_auto against
+bench/curated/conv_relu_gemmini.py (weights resident per output-channel slice). The curated
+modules are the ones make_bundle ships (only where they win); `python -m bench.gemmini.summary`
+measures the same through torch.compile. Cycles, MACs, utilization and the speed-up go into
+each benchmark's extra_info; the wall time pytest-benchmark reports is the simulation's.
 """
 from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
 
 import pytest
 import torch
 
-from torch_llmbackend.targets.gemmini_kernel import GemminiKernel
+from bench.gemmini.problems import CONVS, GEMMS, SCALE
+from torch_llmbackend.targets.gemmini_kernel import GemminiKernel, recording
 
-GEMMS = [(12544, 64, 256), (3136, 128, 512), (784, 256, 1024), (512, 512, 512)]  # I x J x K
-CONVS = [(1, 56, 64, 64), (1, 14, 256, 256)]  # batch, image side, in channels, out channels (3x3, pad 1)
-DIM, SCALE = 16, "0.05f"
+CURATED = Path(__file__).parent / "curated"
 
 
-def library_gemm(i: int, j: int, k: int) -> str:
-    return f"""#include "include/gemmini.h"
+def curated(name: str):
+    spec = importlib.util.spec_from_file_location(name, CURATED / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.ModelNew()
+
+
+def library_gemm(i: int, j: int, k: int) -> GemminiKernel:
+    return GemminiKernel(f"""#include "include/gemmini.h"
 void kernel(const elem_t *A, const elem_t *B, elem_t *C) {{
   tiled_matmul_auto({i}, {j}, {k}, A, B, NULL, C, {k}, {j}, {j}, {j},
       MVIN_SCALE_IDENTITY, MVIN_SCALE_IDENTITY, MVIN_SCALE_IDENTITY,
-      RELU, {SCALE}, 0, false, false, false, false, false, 0, WS);
-}}"""
+      RELU, {SCALE}f, 0, false, false, false, false, false, 0, WS);
+}}""", "kernel", config="int8")
 
 
-def curated_tiles(i: int, j: int, k: int) -> tuple[int, int, int]:
-    """Accumulator tiles of at most 4 x 8 blocks (half the accumulator: I*J*DIM <= 512), wide in
-    J so each A block is reused across more weights; the reduction as deep as the scratchpad
-    half allows (32 blocks), so partial sums rarely leave the accumulator."""
-    tj = min(8, j // DIM)
-    ti = min(32 // tj, i // DIM)
-    tk = min(k // DIM, 32)
-    while (ti * tk + tk * tj) * DIM > 8192:
-        tk //= 2
-    return ti, tj, tk
-
-
-def curated_gemm(i: int, j: int, k: int) -> str:
-    ti, tj, tk = curated_tiles(i, j, k)
-    return f"""#include "include/gemmini.h"
-void kernel(const elem_t *A, const elem_t *B, elem_t *C) {{
-  tiled_matmul({i}, {j}, {k}, A, B, NULL, C, {k}, {j}, {j}, {j},
-      MVIN_SCALE_IDENTITY, MVIN_SCALE_IDENTITY, MVIN_SCALE_IDENTITY,
-      RELU, {SCALE}, 0, false, {ti}, {tj}, {tk}, false, false, false, false, 0, WS);
-}}"""
-
-
-def conv(batch: int, side: int, cin: int, cout: int) -> str:
-    return f"""#include "include/gemmini.h"
+def library_conv(side: int, cin: int, cout: int, k: int) -> GemminiKernel:
+    return GemminiKernel(f"""#include "include/gemmini.h"
 void kernel(const elem_t *x, const elem_t *w, const acc_t *b, elem_t *y) {{
-  tiled_conv_auto({batch}, {side}, {side}, {cin}, {cout}, {side}, {side}, 1, 1, 1, 1, 3,
-      false, false, false, false, false, x, w, b, y, RELU, {SCALE}, 0, 0, 0, WS);
-}}"""
+  tiled_conv_auto(1, {side}, {side}, {cin}, {cout}, {side}, {side}, 1, 1, 1, {k // 2}, {k},
+      false, false, false, false, false, x, w, b, y, RELU, 1.0f, 0, 0, 0, WS);
+}}""", "kernel", config="fp32")
 
 
-def int8(*shape, seed: int = 0) -> torch.Tensor:
-    return torch.randint(-8, 8, shape, dtype=torch.int8, generator=torch.Generator().manual_seed(seed))
-
-
-def requantized_reference(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    return torch.clamp(torch.round(torch._int_mm(a, b).float() * 0.05), 0, 127).to(torch.int8)
+def ints(*shape, dtype=torch.int8, seed: int = 0) -> torch.Tensor:
+    return torch.randint(-8, 8, shape, generator=torch.Generator().manual_seed(seed)).to(dtype)
 
 
 def record(benchmark, stats, **extra) -> None:
-    benchmark.extra_info.update(cycles=stats.cycles, macs=stats.macs, utilization=round(stats.utilization, 4),
-                                instructions=stats.instructions, load_busy=stats.load_busy,
-                                execute_busy=stats.execute_busy, store_busy=stats.store_busy, **extra)
+    benchmark.extra_info.update(cycles=stats.cycles, macs=stats.macs, utilization=round(stats.utilization, 4), **extra)
 
 
 @pytest.fixture(scope="module")
@@ -82,33 +64,46 @@ def library_cycles() -> dict:
     return {}
 
 
+def run(benchmark, library_cycles, key, kernel, call, check) -> None:
+    with recording() as rec:
+        out = benchmark.pedantic(call, rounds=1, iterations=1)
+    check(out)
+    extra = {}
+    if kernel == "library":
+        library_cycles[key] = rec.cycles
+    elif key in library_cycles:
+        extra["speedup_vs_library"] = round(library_cycles[key] / rec.cycles, 4)
+    record(benchmark, rec, kernel=kernel, **extra)
+    print(f"\n{kernel} {key}: {rec.cycles:,} cycles, utilization {rec.utilization:.1%}"
+          + (f", {extra['speedup_vs_library']:.3f}x the library" if extra else ""))
+
+
 @pytest.mark.parametrize("kernel", ["library", "curated"])
 @pytest.mark.parametrize("shape", GEMMS, ids=["x".join(map(str, s)) for s in GEMMS])
 def test_resnet50_gemm_cycles(benchmark, library_cycles, shape, kernel):
     i, j, k = shape
-    source = library_gemm(i, j, k) if kernel == "library" else curated_gemm(i, j, k)
-    run = GemminiKernel(source, "kernel", config="int8")
-    a, b, c = int8(i, k, seed=1), int8(k, j, seed=2), torch.empty(i, j, dtype=torch.int8)
-    stats = benchmark.pedantic(run, args=(a, b, c), rounds=1, iterations=1)
-    assert torch.equal(c, requantized_reference(a, b))
-    assert stats.macs == i * j * k
-    extra = {"tiles": list(curated_tiles(i, j, k))} if kernel == "curated" else {}
+    a, b = ints(i, k, seed=1), ints(k, j, seed=2)
+    want = torch.clamp(torch.round(torch._int_mm(a, b).float() * SCALE), 0, 127).to(torch.int8)
     if kernel == "library":
-        library_cycles[shape] = stats.cycles
-    elif shape in library_cycles:
-        extra["speedup_vs_library"] = round(library_cycles[shape] / stats.cycles, 4)
-    record(benchmark, stats, kernel=kernel, **extra)
-    print(f"\n{kernel} {i}x{j}x{k}: {stats.cycles:,} cycles, utilization {stats.utilization:.1%}"
-          + (f", {extra['speedup_vs_library']:.3f}x the library" if "speedup_vs_library" in extra else ""))
+        lib, c = library_gemm(i, j, k), torch.empty(i, j, dtype=torch.int8)
+        call = lambda: (lib(a, b, c), c)[1]  # noqa: E731
+    else:
+        model = curated("int8_linear_relu_gemmini")
+        call = lambda: model(a, b)  # noqa: E731
+    run(benchmark, library_cycles, shape, kernel, call, lambda out: torch.testing.assert_close(out, want, rtol=0, atol=0))
 
 
-@pytest.mark.parametrize("shape", CONVS, ids=[f"{s[1]}x{s[1]}x{s[2]}-{s[3]}" for s in CONVS])
-def test_resnet50_conv_library_cycles(benchmark, shape):
-    batch, side, cin, cout = shape
-    run = GemminiKernel(conv(*shape), "kernel", config="int8")
-    x, w = int8(batch, side, side, cin, seed=3), int8(3 * 3 * cin, cout, seed=4)
-    bias, y = torch.zeros(cout, dtype=torch.int32), torch.empty(batch, side, side, cout, dtype=torch.int8)
-    stats = benchmark.pedantic(run, args=(x, w, bias, y), rounds=1, iterations=1)
-    assert stats.macs == batch * side * side * cout * cin * 9
-    record(benchmark, stats, kernel="library")
-    print(f"\nlibrary conv {side}x{side} {cin}->{cout}: {stats.cycles:,} cycles, utilization {stats.utilization:.1%}")
+@pytest.mark.parametrize("kernel", ["library", "curated"])
+@pytest.mark.parametrize("shape", CONVS, ids=[f"{s[3]}x{s[3]}-{s[0]}x{s[0]}x{s[1]}-{s[2]}" for s in CONVS])
+def test_resnet50_conv_cycles(benchmark, library_cycles, shape, kernel):
+    side, cin, cout, k = shape
+    x, w, bias = ints(1, cin, side, side, dtype=torch.float32, seed=3), ints(cout, cin, k, k, dtype=torch.float32, seed=4), ints(cout, dtype=torch.float32, seed=5)
+    want = torch.relu(torch.nn.functional.conv2d(x, w, bias, padding=k // 2))  # small integers: exact in float32
+    if kernel == "library":
+        lib, y = library_conv(side, cin, cout, k), torch.empty(1, side, side, cout)
+        x_nhwc, w_hwio = x.permute(0, 2, 3, 1).contiguous(), w.permute(2, 3, 1, 0).contiguous()
+        call = lambda: (lib(x_nhwc, w_hwio, bias, y), y.permute(0, 3, 1, 2))[1]  # noqa: E731
+    else:
+        model = curated("conv_relu_gemmini")
+        call = lambda: model(x, w, bias)  # noqa: E731
+    run(benchmark, library_cycles, shape, kernel, call, lambda out: torch.testing.assert_close(out, want, rtol=0, atol=0))
