@@ -134,7 +134,6 @@ def speedup_text(entry) -> str:
 
 def main(argv=None) -> int:
     from torch_llmbackend.cli import main as llmbackend
-    from torch_llmbackend.store.bundle import export_bundle, read_bundle
     from torch_llmbackend.store.kernels import KernelStore
 
     ap = argparse.ArgumentParser()
@@ -165,18 +164,39 @@ def main(argv=None) -> int:
         status = llmbackend(["batch", "import", results, "--author", "curated", "--cache-dir", cache_dir])
         with KernelStore(cache_dir) as store:  # the curated kernels only (not library baselines)
             new = [e for e in store.entries() if e.provenance.get("author") == "curated"]
+        for e in new:
+            verdict = "shipped" if args.keep_slower or beats_baselines(e) else "left out"
+            print(f"{e.key[:16]}  {origins.get(e.key, '-'):45}  {verdict}: {speedup_text(e)}")
         if not args.keep_slower:
-            slower = [e for e in new if not beats_baselines(e)]
-            for e in slower:
-                print(f"{e.key[:16]}  {origins.get(e.key, '-'):45}  left out: {speedup_text(e)}")
             new = [e for e in new if beats_baselines(e)]
-        old = read_bundle(args.out).entries if os.path.isfile(os.path.join(args.out, "manifest.json")) else []
-        merged = {e.key: e for e in old if e.provenance.get("author") == "curated"}
-        merged.update({e.key: e for e in new})
-        export_bundle(list(merged.values()), args.out)
-        print(f"bundle {args.out}: {len(merged)} kernel(s) ({len(new)} new or updated)")
+        merge_into(args.out, new)
     return status
 
 
+def merge_into(out: str, new) -> None:
+    """Add `new` curated entries to the bundle in `out` (an entry of the same key is replaced;
+    entries for other devices and targets are kept)."""
+    from torch_llmbackend.store.bundle import export_bundle, read_bundle
+
+    old = read_bundle(out).entries if os.path.isfile(os.path.join(out, "manifest.json")) else []
+    merged = {e.key: e for e in old if e.provenance.get("author") == "curated"}
+    merged.update({e.key: e for e in new})
+    export_bundle(list(merged.values()), out)
+    print(f"bundle {out}: {len(merged)} kernel(s) ({len(new)} new or updated)")
+
+
+def merge_main(argv=None) -> int:
+    """python -m bench.make_bundle merge FROM [--out cache]: the curated kernels of bundle FROM
+    (e.g. one built on the GPU machine) into --out, as the build itself would have merged them."""
+    from torch_llmbackend.store.bundle import read_bundle
+
+    ap = argparse.ArgumentParser(prog="python -m bench.make_bundle merge")
+    ap.add_argument("source")
+    ap.add_argument("--out", default=str(Path(__file__).parent.parent / "cache"))
+    args = ap.parse_args(argv)
+    merge_into(args.out, [e for e in read_bundle(args.source).entries if e.provenance.get("author") == "curated"])
+    return 0
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(merge_main(sys.argv[2:]) if sys.argv[1:2] == ["merge"] else main())
