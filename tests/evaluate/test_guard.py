@@ -41,6 +41,7 @@ def test_allocation_views_layout_copies_and_a_triton_launch_pass():
         x.permute(1, 0).clone().copy_(x.t())
         x.to(torch.float32).detach().as_strided((2,), (1,))
         x.stride(), x.shape, x.numel(), t.is_contiguous()
+        torch.empty(3, dtype=torch.promote_types(x.dtype, torch.float16))  # dtype arithmetic, no data
         _double[(1,)](x, out, x.numel(), BLOCK=32)
     assert guard.hits == []
     torch.testing.assert_close(out, x * 2)

@@ -42,6 +42,8 @@ VIEW_OPS = frozenset(
         "unbind", "chunk", "narrow", "diagonal", "unfold", "view_as_real", "view_as_complex", "movedim",
         "sym_size", "sym_stride", "sym_numel", "sym_storage_offset", "is_contiguous",
         "is_non_overlapping_and_dense", "is_same_size", "dim", "size", "stride", "numel",
+        # dtype arithmetic for allocating outputs (no tensor data is read or computed)
+        "promote_types", "result_type", "can_cast",
     }
 )
 LAYOUT_COPY_OPS = frozenset({"copy_", "clone", "contiguous", "_to_copy"})
