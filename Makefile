@@ -20,7 +20,7 @@ demo: $(STAMP)
 	$(VENV)/bin/llmbackend demo
 
 test: $(STAMP)
-	$(PY) -m pytest -q -m "not gpu" tests bench/test_problems_load.py bench/test_summary.py
+	$(PY) -m pytest -q -m "not gpu" tests bench/test_problems_load.py bench/test_summary.py bench/test_curated.py
 
 test-gpu: $(STAMP)
 	$(PY) -m pytest -q -m gpu tests

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 LINEAR = "permute addmm"  # nn.Linear on a 2-D input: addmm(bias, x, permute(w, [1, 0]))
 LINEAR_3D = "view permute addmm view"  # nn.Linear on a 3-D input
+BN = "_native_batch_norm_legit_no_training getitem"  # BatchNorm2d in eval mode
 
 TRITON = {
     # level 1
@@ -24,6 +25,9 @@ TRITON = {
     "triton/amax_dim.py": ["amax"],
     "triton/avgpool2d.py": ["avg_pool2d"],
     "triton/cumsum.py": ["cumsum"],
+    "triton/mm_fp16.py": ["mm"],  # the fp16 products (mm.py's bf16x6 is for fp32)
+    "triton/linear_nobias_bf16.py": ["permute mm"],
+    "triton/conv2d.py": ["convolution"],
     # level 2
     "triton/linear_relu.py": [f"{LINEAR} relu"],
     "triton/linear_gelu.py": [f"{LINEAR_3D} gelu"],
@@ -36,7 +40,14 @@ TRITON = {
     "triton/softmax_bmm.py": ["_softmax clone expand view expand view bmm view"],
     "triton/swiglu.py": ["permute view mm view sigmoid mul.Tensor permute view mm view mul.Tensor"],
     "triton/mask_softmax_fp16.py": ["mul.Tensor bitwise_not scalar_tensor where.self _softmax"],
-    # level 3: whole blocks, named by problem (see matches())
+    "triton/linear_tanh_fp16.py": [f"{LINEAR_3D} tanh"],
+    "triton/linear_residual_layernorm_bf16.py": [f"{LINEAR_3D} add.Tensor native_layer_norm getitem"],
+    "triton/conv_bn_relu.py": [f"convolution {BN} relu"],
+    "triton/conv_relu.py": ["convolution relu"],
+    # level 3; whole blocks too long to spell out are named by problem (see matches())
+    "triton/resnet_basic_block.py": [f"convolution {BN} relu convolution {BN} add.Tensor relu"],
+    "triton/resnet_bottleneck_block.py": [f"convolution {BN} relu convolution {BN} relu convolution {BN} add.Tensor relu"],
+    "triton/vit_patch_embed.py": ["convolution view permute expand cat add.Tensor native_layer_norm getitem"],
     "triton/mlp3.py": [f"{LINEAR} relu {LINEAR} relu {LINEAR}"],
     "triton/rmsnorm_linear.py": ["pow.Tensor_Scalar mean.dim add.Tensor rsqrt mul.Tensor mul.Tensor permute view mm view"],
     "triton/attention_block.py": ["@level3/02_attention_block"],
