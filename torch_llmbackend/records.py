@@ -82,13 +82,19 @@ class Timing:
     p80: float
     runs: int
     unit: str = "us"  # "us" on a GPU/CPU clock, "cycles" for the Gemmini simulator
+    # On a GPU: the kernels' own time per call (cold L2, launch cost hidden) and the time per call
+    # back to back (what a CPU-bound caller sees: launch overhead included); `median` is the
+    # larger of the two when both were measured.
+    gpu_median: float | None = None
+    steady: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @staticmethod
     def from_json(d: dict[str, Any]) -> "Timing":
-        return Timing(**d)
+        names = {f.name for f in dataclasses.fields(Timing)}
+        return Timing(**{k: v for k, v in d.items() if k in names})
 
 
 @dataclass

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from tests.evaluate.conftest import PROBLEMS, corpus
-from torch_llmbackend.evaluate.timing import CPU_RUNS, beyond_roofline, measure, roofline_us, summarize, timing_json
+from torch_llmbackend.evaluate.timing import CPU_RUNS, beyond_roofline, measure, roofline_us, summarize, timing_json, with_steady
 from torch_llmbackend.records import Problem, Timing
 
 
@@ -55,3 +55,17 @@ def test_eager_and_inductor_are_timed_in_the_worker_on_the_same_inputs(evaluator
     assert evaluator.baselines(problem) is base  # timed once per problem
     assert result.ok and result.timings["inductor"] == base["inductor"]
     assert "inductor" in result.reason and "eager" in result.reason
+
+
+def test_launch_bound_calls_are_compared_by_their_back_to_back_time():
+    cold = Timing(10.0, 9.0, 12.0, 30)  # the kernels' own time, launch hidden behind the L2 flush
+    launch_bound = with_steady(cold, 45.0)  # a CPU-bound caller sees 45 us per call
+    assert (launch_bound.median, launch_bound.p20, launch_bound.p80) == (45.0, 44.0, 47.0)
+    assert (launch_bound.gpu_median, launch_bound.steady) == (10.0, 45.0)
+    gpu_bound = with_steady(cold, 8.0)  # back to back overlaps launches: the GPU time stands
+    assert (gpu_bound.median, gpu_bound.p20, gpu_bound.p80) == (10.0, 9.0, 12.0) and gpu_bound.steady == 8.0
+
+
+def test_timing_json_round_trips_with_its_labels():
+    t = with_steady(Timing(10.0, 9.0, 12.0, 30), 45.0)
+    assert Timing.from_json(timing_json(t, "NVIDIA H100 80GB HBM3", "float32")) == t
