@@ -82,9 +82,9 @@ class Timing:
     p80: float
     runs: int
     unit: str = "us"  # "us" on a GPU/CPU clock, "cycles" for the Gemmini simulator
-    # On a GPU: the kernels' own time per call (cold L2, launch cost hidden) and the time per call
-    # back to back (what a CPU-bound caller sees: launch overhead included); `median` is the
-    # larger of the two when both were measured.
+    # On a GPU: the kernels' own time per call (cold L2, launch cost hidden) and the host time of
+    # issuing one call (what a CPU-bound caller pays per call); `median` is the larger of the two
+    # when both were measured.
     gpu_median: float | None = None
     steady: float | None = None
 
