@@ -236,3 +236,11 @@ def test_half_precision_headers_are_found(tmp_path, monkeypatch):
     monkeypatch.setenv("LLMBACKEND_CACHE_DIR", str(tmp_path))
     src = '#include <cuda_fp16.h>\nextern "C" __global__ void h(const __half* a, __half* b) { b[0] = __hadd(a[0], a[0]); }\n'
     assert compile_cuda(src, "sm_90").cubin[:4] == b"\x7fELF"
+
+
+def test_triton_kernels_for_cuda_inputs_need_a_cuda_device():
+    """A bundle's H100 Triton kernels are kept, not run, on a machine without a GPU."""
+    target = get_target("triton")
+    assert target.availability("cuda").ok == torch.cuda.is_available()
+    if not torch.cuda.is_available():
+        assert "no CUDA device" in target.availability("cuda").reason

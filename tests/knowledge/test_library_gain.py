@@ -30,3 +30,13 @@ def test_a_base_from_before_the_library_column_is_migrated(tmp_path):
     problem = matmul_problem(64, 64, 64, dtype="int8", target="gemmini")
     record = kb.record_search(problem, "gemmini", "gemmini", gemmini_attempts(), "lesson", "scripted")
     assert kb.get_search(record.id).attempts[0].speedup_vs_library == 1.25
+
+
+def test_a_uid_prefix_made_of_digits_still_finds_its_search(kb):
+    """A uid is hex, so its prefix can be all digits, like a local id that does not exist."""
+    problem = matmul_problem(64, 64, 64, dtype="int8", target="gemmini")
+    record = kb.record_search(problem, "gemmini", "gemmini", gemmini_attempts(), "retiling won", "scripted")
+    with sqlite3.connect(kb.path) as con:
+        con.execute("UPDATE searches SET uid = ? WHERE id = ?", ("94810085" + "a" * 24, record.id))
+    assert kb.get_search("94810085").id == record.id
+    assert kb.get_search(str(record.id)).id == record.id  # a local id still wins

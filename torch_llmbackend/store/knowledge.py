@@ -180,12 +180,12 @@ class KnowledgeBase:
     def get_search(self, ref: int | str) -> SearchRecord | None:
         """By local id, or by uid (or a unique prefix of at least 6 characters)."""
         with reading(self.path) as con:
+            ids = []
             if isinstance(ref, int) or str(ref).isdigit():
                 ids = [r[0] for r in con.execute("SELECT id FROM searches WHERE id = ?", (int(ref),))]
-            elif len(str(ref)) >= 6:
+            # a uid prefix may be all digits too (hex): tried when no local id matched
+            if not ids and not isinstance(ref, int) and len(str(ref)) >= 6:
                 ids = [r[0] for r in con.execute("SELECT id FROM searches WHERE uid LIKE ?", (f"{ref}%",))]
-            else:
-                ids = []
             found = _load_records(con, ids) if len(ids) == 1 else []
         return found[0] if found else None
 

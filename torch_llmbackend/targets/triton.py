@@ -38,7 +38,9 @@ class TritonTarget(Target):
         if importlib.util.find_spec("triton") is None:
             return Availability(False, "triton is not installed (pip install triton)")
         if device_type == "cuda":
-            return Availability(True)
+            import torch
+
+            return Availability(True) if torch.cuda.is_available() else Availability(False, "no CUDA device here")
         if device_type == "cpu" and os.environ.get("TRITON_INTERPRET") == "1":
             return Availability(True)
         return Availability(False, f"Triton kernels need a CUDA device (or TRITON_INTERPRET=1 for CPU tensors), inputs are on {device_type}")
