@@ -6,6 +6,7 @@
 #   bundle    curated kernels for this GPU through batch import -> cache/ (tarred to $OUT)
 #   bundle-level1|2|3  the curated Triton kernels of bench/curated/catalog.py for that level -> cache/
 #   model     tests/gpu/test_model_gpu.py only
+#   suite-level1, suite-level2-3, ...  the suite for those levels only -> $OUT/<step>.json
 #   demo      llmbackend demo
 #   suite     bench/bench_problems.py (eager, inductor, llm) -> $OUT/suite.json
 set -uo pipefail
@@ -30,6 +31,11 @@ for step in "$@"; do
     demo) llmbackend demo 2>&1 | tail -12 ;;
     suite) python3 -m pytest bench/bench_problems.py --benchmark-enable -q -p no:cacheprovider --benchmark-json "$OUT/suite.json" 2>&1 | tail -15
            python3 -m bench.summary "$OUT/suite.json" --png "$OUT/suite.png" 2>&1 | tail -30 ;;
+    suite-level*)  # one or more levels, e.g. suite-level1 or suite-level2-3 -> $OUT/suite-level2-3.json
+           levels=${step#suite-level}; expr=$(echo "$levels" | sed 's/-/ or level/g; s/^/level/')
+           python3 -m pytest bench/bench_problems.py --benchmark-enable -q -p no:cacheprovider -k "$expr" \
+             --benchmark-json "$OUT/$step.json" 2>&1 | tail -8
+           python3 -m bench.summary "$OUT/$step.json" 2>&1 | tail -14 ;;
     *) echo "unknown step $step" ;;
   esac
 done
