@@ -171,7 +171,6 @@ class GraphCompiler:
     def __init__(self, session: CompileSession, name: str):
         self.session, self.opts, self.name, self.rows = session, session.opts, name, session.rows
         self.store, self.evaluator = session.store, session.evaluator
-        self._also_look_in: list[Target] = []  # other targets whose cached kernels count as hits
 
     # -- entry --------------------------------------------------------------------------------
     def compile(self, gm: torch.fx.GraphModule, example_inputs) -> Callable:
@@ -203,7 +202,6 @@ class GraphCompiler:
     # -- target ---------------------------------------------------------------------------------
     def _pick_target(self, device_type: str | None) -> tuple[Target | None, str]:
         name = self.opts.target
-        self._also_look_in = []
         if device_type is None:
             return None, "graph inputs are on several devices or hold no tensor"
         if name == "auto":
@@ -211,9 +209,6 @@ class GraphCompiler:
                 return None, (f"target=auto: no kernel target for {device_type} inputs "
                               "(choose target='gemmini', or 'triton' with TRITON_INTERPRET=1)")
             name = "cuda"
-            # NVIDIA GPUs have two kernel languages; an LLM search writes CUDA (the primary
-            # target), but a verified Triton kernel for the same subgraph is as good a hit.
-            self._also_look_in = [alt for alt in (_available_target("triton", device_type),) if alt is not None]
         try:
             target = get_target(name)
         except ImportError as e:
@@ -228,6 +223,7 @@ class GraphCompiler:
         parts = partition(gm, target, self.opts.min_subgraph_ops)
         self._left_out = parts.left_out_summary()
         capability, versions = target.capability(device_type), target.key_versions()
+        alternates = self._alternate_targets(device_type)
         # TF32 follows the user's setting: kernels are verified and timed the way the model runs
         tf32 = device_type == "cuda" and bool(torch.backends.cuda.matmul.allow_tf32)
         decisions = []
@@ -238,7 +234,7 @@ class GraphCompiler:
                 continue
             d = Decision(make_problem(sub, target.name, capability, versions, tf32), sub)
             d.alternates = [make_problem(sub, alt.name, alt.capability(device_type), alt.key_versions(), tf32)
-                            for alt in self._also_look_in]
+                            for alt in alternates]
             decisions.append(d)
         machine = this_machine(target, device_type)
         misses = [d for d in decisions if not self._use_cached_any(d, device_type, machine)]
@@ -247,6 +243,14 @@ class GraphCompiler:
         for d in decisions:
             self._choose(d, target, machine)
         return decisions
+
+    def _alternate_targets(self, device_type: str) -> list[Target]:
+        """Targets whose cached kernels for a subgraph count as hits besides the chosen one's:
+        with target="auto", NVIDIA GPUs have two kernel languages; an LLM search writes CUDA,
+        but a verified Triton kernel for the same subgraph is as good a hit."""
+        if self.opts.target != "auto" or device_type != "cuda":
+            return []
+        return [alt for alt in (_available_target("triton", device_type),) if alt is not None]
 
     def _use_cached_any(self, d: Decision, device_type: str, machine: dict[str, str]) -> bool:
         """The primary target's kernel, else the first alternate target's that is cached and
