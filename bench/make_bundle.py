@@ -63,7 +63,7 @@ def bench_problem_ids(patterns: list[str]) -> list[str]:
     from bench.problems import all_problems
 
     ids = [p.meta.id for p in all_problems()]
-    chosen = [i for i in ids if any(i == pat or i.startswith(pat.rstrip("/") + "/") or i.startswith(pat) for pat in patterns)]
+    chosen = [i for i in ids if any(i.startswith(pat) for pat in patterns)]
     unknown = [pat for pat in patterns if not any(i.startswith(pat.rstrip("/")) for i in ids)]
     if unknown:
         raise SystemExit(f"no benchmark problem matches {', '.join(unknown)}")
@@ -155,9 +155,8 @@ def main(argv=None) -> int:
         for name in names:
             queue_misses(name, args.target, device, cache_dir)
             with KernelStore(cache_dir) as store:
-                origins.update({p.key: name for p in store.pending() if p.key not in origins})
-        with KernelStore(cache_dir) as store:
-            pending = store.pending()
+                pending = store.pending()  # after the last name: every queued subgraph
+            origins.update({p.key: name for p in pending if p.key not in origins})
         results = os.path.join(cache_dir, "curated.jsonl")
         n = answers_file(pending, results, origins)
         print(f"{len(pending)} subgraph(s) pending, {n} curated answer(s)")
