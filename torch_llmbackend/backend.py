@@ -24,7 +24,7 @@ from torch._functorch.aot_autograd import make_boxed_func
 from torch._subclasses.fake_tensor import unset_fake_temporarily
 
 from . import runtime
-from .graph import Subgraph, lift, make_problem, op_name, partition
+from .graph import Subgraph, lift, make_problem, op_name, partition, short_op_name
 from .options import Options
 from .records import Evaluation, Problem
 from .store.bundle import shipped_entries
@@ -527,5 +527,5 @@ def format_table(rows: list[dict[str, Any]], graph: str, seconds: float) -> str:
 
 
 def _ops_summary(ops: list[str], limit: int = 4) -> str:
-    short = [o.removeprefix("aten.").removesuffix(".default") for o in ops]
+    short = [short_op_name(o) for o in ops]
     return ",".join(short[:limit]) + (f",+{len(short) - limit}" if len(short) > limit else "")

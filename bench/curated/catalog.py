@@ -8,6 +8,8 @@ the shapes at run time. Ops are written without the "aten." prefix and ".default
 """
 from __future__ import annotations
 
+from torch_llmbackend.graph import short_op_name
+
 LINEAR = "permute addmm"  # nn.Linear on a 2-D input: addmm(bias, x, permute(w, [1, 0]))
 LINEAR_3D = "view permute addmm view"  # nn.Linear on a 3-D input
 BN = "_native_batch_norm_legit_no_training getitem"  # BatchNorm2d in eval mode
@@ -60,11 +62,7 @@ TRITON = {
 
 def short_ops(ops) -> str:
     """("aten.add.Tensor", "aten.relu.default") -> "add.Tensor relu"."""
-    out = []
-    for op in ops:
-        name = op[len("aten."):] if op.startswith("aten.") else op
-        out.append(name[: -len(".default")] if name.endswith(".default") else name)
-    return " ".join(out)
+    return " ".join(short_op_name(op) for op in ops)
 
 
 def matches(pattern: str, ops, problem_id: str) -> bool:

@@ -28,6 +28,12 @@ def op_name(target) -> str:
     return getattr(target, "__name__", str(target))
 
 
+def short_op_name(name: str) -> str:
+    """'aten.addmm.default' -> 'addmm', 'aten.add.Tensor' -> 'add.Tensor': how reports and
+    people write an op."""
+    return name.removeprefix("aten.").removesuffix(".default")
+
+
 def is_compute(node: torch.fx.Node) -> bool:
     return node.op == "call_function" and node.target not in VIEW_OPS and node.target is not operator.getitem
 
