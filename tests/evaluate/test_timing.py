@@ -69,3 +69,40 @@ def test_launch_bound_calls_are_compared_by_their_back_to_back_time():
 def test_timing_json_round_trips_with_its_labels():
     t = with_steady(Timing(10.0, 9.0, 12.0, 30), 45.0)
     assert Timing.from_json(timing_json(t, "NVIDIA H100 80GB HBM3", "float32")) == t
+
+
+class _FakeEvent:
+    """A CUDA event stand-in on a fake clock: each call under test advances it by 7 us."""
+
+    clock_ms = 0.0
+
+    def __init__(self, enable_timing: bool = False):
+        self.at = None
+
+    def record(self):
+        self.at = _FakeEvent.clock_ms
+
+    def elapsed_time(self, end: "_FakeEvent") -> float:
+        return end.at - self.at
+
+
+def test_the_cuda_path_reports_gpu_time_and_host_time(monkeypatch):
+    # The CUDA branch runs on every GPU evaluation, so exercise it here with a fake clock: events
+    # that see 7 us per call, and a host that spends its time elsewhere (the steady figure).
+    import torch_llmbackend.evaluate.timing as timing
+
+    monkeypatch.setattr(torch.cuda, "Event", _FakeEvent)
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda *a, **k: None)
+    monkeypatch.setattr(timing, "_l2_flush_buffer", lambda: torch.empty(4, dtype=torch.int32))
+    calls = []
+
+    def fn():
+        calls.append(1)
+        _FakeEvent.clock_ms += 0.007
+
+    t = measure(fn, "cuda", runs=12)
+    assert len(calls) == timing.CUDA_WARMUP + 12 + timing.STEADY_CALLS
+    assert t.runs == 12 and t.gpu_median == pytest.approx(7.0) and t.steady is not None and t.steady > 0
+    assert t.median == pytest.approx(max(7.0, t.steady))
+    baseline = measure(fn, "cuda", runs=12, steady=False)  # Inductor's figure: kernel time only
+    assert baseline.median == pytest.approx(7.0) and baseline.steady is None

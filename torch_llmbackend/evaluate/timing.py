@@ -72,8 +72,8 @@ def _measure_cpu(fn: Callable[[], object], runs: int) -> Timing:
     return summarize(samples)
 
 
-def _measure_cuda(fn: Callable[[], object], runs: int) -> Timing:
-    flush = torch.empty(L2_FLUSH_BYTES // 4, dtype=torch.int32, device="cuda")
+def _measure_cuda(fn: Callable[[], object], runs: int, steady: bool = True) -> Timing:
+    flush = _l2_flush_buffer()
     for _ in range(CUDA_WARMUP):
         fn()
     torch.cuda.synchronize()
@@ -93,6 +93,10 @@ def _measure_cuda(fn: Callable[[], object], runs: int) -> Timing:
     host_us = (time.perf_counter() - t0) * 1e6 / STEADY_CALLS
     torch.cuda.synchronize()
     return with_steady(cold, host_us)
+
+
+def _l2_flush_buffer() -> torch.Tensor:
+    return torch.empty(L2_FLUSH_BYTES // 4, dtype=torch.int32, device="cuda")
 
 
 def with_steady(cold: Timing, per_call_us: float) -> Timing:
