@@ -379,10 +379,10 @@ class GraphCompiler:
 
         leftover = [n for n in gm.graph.nodes if is_compute(n) and not str(n.target).startswith("llmbackend.")]
         if not leftover:
-            return make_boxed_func(gm), "none"
+            return make_boxed_func(runtime.call_directly(gm)), "none"
         choice = self.opts.fallback
         if choice == "eager":
-            return make_boxed_func(gm), "eager"
+            return make_boxed_func(runtime.call_directly(gm)), "eager"
         try:
             from torch._inductor.compile_fx import compile_fx_inner
 
@@ -487,7 +487,7 @@ def _faster_on_gpu(gm, compiled, example_inputs) -> tuple[Callable, str]:
 
     t_eager, t_ind = _median_cuda_us(run_eager), _median_cuda_us(run_inductor)
     if t_eager < 0.95 * t_ind:
-        return make_boxed_func(gm), f"eager ({t_eager:.1f} us vs Inductor {t_ind:.1f} us)"
+        return make_boxed_func(runtime.call_directly(gm)), f"eager ({t_eager:.1f} us vs Inductor {t_ind:.1f} us)"
     return compiled, f"inductor ({t_ind:.1f} us vs eager {t_eager:.1f} us)"
 
 

@@ -22,10 +22,10 @@ _LIB = torch.library.Library(_NAMESPACE, "FRAGMENT")  # the one process-wide reg
 class _KernelSlot:
     """The callable behind one op name; swapped in place if the winner for a key changes."""
 
-    __slots__ = ("fn", "single")
+    __slots__ = ("fn", "single", "__name__")
 
-    def __init__(self, fn: Callable, single: bool):
-        self.fn, self.single = fn, single
+    def __init__(self, fn: Callable, single: bool, name: str):
+        self.fn, self.single, self.__name__ = fn, single, name  # the name FX code refers to it by
 
     def __call__(self, *args):
         out = self.fn(*args)
@@ -51,7 +51,7 @@ def kernel_op(key: str, fn: Callable, inputs: Sequence[TensorSpec], outputs: Seq
     params = ", ".join(f"Tensor in{i}" for i in range(len(inputs)))
     ret = "Tensor" if single else "(" + ", ".join("Tensor" for _ in outputs) + ")"
     _LIB.define(f"{name}({params}) -> {ret}")
-    slot = _KernelSlot(fn, single)
+    slot = _KernelSlot(fn, single, name)
     _LIB.impl(name, slot, "CompositeExplicitAutograd")
     specs = list(outputs)
 
@@ -85,6 +85,21 @@ def stitch(gm: torch.fx.GraphModule, sub: Subgraph, op) -> None:
             anchor = item
     for n in reversed(sub.nodes):
         graph.erase_node(n)
+
+
+def call_directly(gm: torch.fx.GraphModule) -> torch.fx.GraphModule:
+    """For a stitched graph that runs as Python (nothing left for Inductor): call each kernel's
+    slot itself rather than its op through the dispatcher, which costs a few microseconds per
+    kernel on every call. Graphs that Inductor compiles keep the ops (it needs their schema)."""
+    changed = False
+    for node in gm.graph.nodes:
+        target = node.target
+        if node.op == "call_function" and isinstance(target, torch._ops.OpOverload) and target.namespace == _NAMESPACE:
+            node.target = _SLOTS[target.name().split("::", 1)[1]]
+            changed = True
+    if changed:
+        gm.recompile()
+    return gm
 
 
 def finish(gm: torch.fx.GraphModule) -> torch.fx.GraphModule:
