@@ -101,7 +101,7 @@ def test_the_cuda_path_reports_gpu_time_and_host_time(monkeypatch):
         _FakeEvent.clock_ms += 0.007
 
     t = measure(fn, "cuda", runs=12)
-    assert len(calls) == timing.CUDA_WARMUP + 12 + timing.STEADY_CALLS
+    assert len(calls) == timing.CUDA_WARMUP + 12 + timing.STEADY_BATCHES * timing.STEADY_CALLS
     assert t.runs == 12 and t.gpu_median == pytest.approx(7.0) and t.steady is not None and t.steady > 0
     assert t.median == pytest.approx(max(7.0, t.steady))
     baseline = measure(fn, "cuda", runs=12, steady=False)  # Inductor's figure: kernel time only

@@ -6,8 +6,9 @@ cannot escape the measurement or leak into the next run). Median and p20/p80 of 
 kernels' own time. The flush keeps the GPU busy while the CPU launches, so that figure hides
 launch overhead; a kernel whose Python launch path costs more than its GPU time would win on it
 and lose in the model, where the CPU must issue every call. So the host time of issuing one call
-is measured too (STEADY_CALLS calls back to back, CPU clock, no synchronization inside), and the
-figure compared is the larger of the two. The GPU time stays the cold-L2 one: timed back to back,
+is measured too (STEADY_BATCHES batches of STEADY_CALLS calls back to back, CPU clock, no
+synchronization inside; the median batch, since a busy host stalls a whole batch now and then),
+and the figure compared is the larger of the two. The GPU time stays the cold-L2 one: timed back to back,
 a tensor-core kernel can be slowed by power capping that a single call in a model does not see.
 `steady=False` skips the host figure, for a baseline whose per-call host cost the model does not
 pay that way (see pipeline.time_baselines).
@@ -23,7 +24,7 @@ import torch
 from ..records import Problem, Timing
 
 CUDA_RUNS, CUDA_WARMUP = 30, 5
-STEADY_CALLS = 50
+STEADY_CALLS, STEADY_BATCHES = 10, 5
 CPU_RUNS, CPU_WARMUP = 10, 1  # CPU figures only serve the tests (the interpreter is slow)
 L2_FLUSH_BYTES = 256 * 1024 * 1024
 
@@ -87,12 +88,14 @@ def _measure_cuda(fn: Callable[[], object], runs: int, steady: bool = True) -> T
     cold = summarize([start.elapsed_time(end) * 1e3 for start, end in events])
     if not steady:
         return cold
-    t0 = time.perf_counter()
-    for _ in range(STEADY_CALLS):
-        fn()
-    host_us = (time.perf_counter() - t0) * 1e6 / STEADY_CALLS
+    batches = []
+    for _ in range(STEADY_BATCHES):
+        t0 = time.perf_counter()
+        for _ in range(STEADY_CALLS):
+            fn()
+        batches.append((time.perf_counter() - t0) * 1e6 / STEADY_CALLS)
     torch.cuda.synchronize()
-    return with_steady(cold, host_us)
+    return with_steady(cold, statistics.median(batches))
 
 
 def _l2_flush_buffer() -> torch.Tensor:
