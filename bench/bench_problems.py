@@ -124,6 +124,16 @@ def compiler_for(backend: str, settings: BenchSettings) -> Callable[[torch.nn.Mo
     return lambda model: torch.compile(model, backend=llm, options=options)
 
 
+def llm_decisions() -> list[dict[str, Any]]:
+    """What backend="llm" ran per subgraph in the compile just done, with the figures it chose
+    by (us; `gpu` and `host` are the two parts of a kernel's figure), for reading a run later."""
+    from torch_llmbackend.backend import report
+
+    return [{"ops": len(r["ops"]), "runs": r["runs"], "reason": r["reason"][:300], "kernel": r.get("kernel_time"),
+             "kernel_gpu": r.get("kernel_gpu_time"), "kernel_host": r.get("kernel_host_time"),
+             "eager": r.get("eager_time"), "inductor": r.get("inductor_time")} for r in report()]
+
+
 def synchronizer(device: str) -> Callable[[], None]:
     return torch.cuda.synchronize if device == "cuda" else (lambda: None)
 
@@ -212,7 +222,8 @@ def test_problem(
                 **{f"env_{k}": v for k, v in bench_environment.items()},
             )
             if backend == "llm":
-                benchmark.extra_info.update(llm_backend=find_llm_backend()[1], llm_cache_dir=bench_settings.llm_cache_dir)
+                benchmark.extra_info.update(llm_backend=find_llm_backend()[1], llm_cache_dir=bench_settings.llm_cache_dir,
+                                            llm_decisions=llm_decisions())
 
             sync()
             benchmark.pedantic(

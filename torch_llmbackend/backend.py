@@ -109,6 +109,9 @@ class Decision:
             "speedup_vs_inductor": inductor / kernel if kernel and inductor else None,
             "speedup_vs_library": library / kernel if kernel and library else None,
             "stats": (self.timings.get("candidate") or {}).get("stats"), "device": self.timings.get("device"),
+            # the two parts of a GPU kernel's figure: its own GPU time, the host time of a call
+            "kernel_gpu_time": (self.timings.get("candidate") or {}).get("gpu_median") if kernel else None,
+            "kernel_host_time": (self.timings.get("candidate") or {}).get("steady") if kernel else None,
             "usage": self.usage,
         }
 
@@ -438,6 +441,7 @@ def plain_row(graph: str, target: str, ops: list[str], reason: str, runs: str) -
         "reason": reason, "verified": False, "runs": runs, "kernel_time": None, "eager_time": None,
         "inductor_time": None, "library_time": None, "time_unit": None, "speedup_vs_eager": None,
         "speedup_vs_inductor": None, "speedup_vs_library": None, "stats": None, "device": None, "usage": {},
+        "kernel_gpu_time": None, "kernel_host_time": None,
     }
 
 

@@ -7,7 +7,8 @@ kernels' own time. The flush keeps the GPU busy while the CPU launches, so that 
 launch overhead; a kernel whose Python launch path costs more than its GPU time would win on it
 and lose in the model, where the CPU must issue every call. So the host time of issuing one call
 is measured too (STEADY_BATCHES batches of STEADY_CALLS calls back to back, CPU clock, no
-synchronization inside; the median batch, since a busy host stalls a whole batch now and then),
+synchronization inside; the fastest batch: on a shared host the same call costs up to 2-3x more
+at busy moments, and the least is the figure that compares alike across measurements),
 and the figure compared is the larger of the two. The GPU time stays the cold-L2 one: timed back to back,
 a tensor-core kernel can be slowed by power capping that a single call in a model does not see.
 `steady=False` skips the host figure, for a baseline whose per-call host cost the model does not
@@ -95,7 +96,7 @@ def _measure_cuda(fn: Callable[[], object], runs: int, steady: bool = True) -> T
             fn()
         batches.append((time.perf_counter() - t0) * 1e6 / STEADY_CALLS)
     torch.cuda.synchronize()
-    return with_steady(cold, statistics.median(batches))
+    return with_steady(cold, min(batches))
 
 
 def _l2_flush_buffer() -> torch.Tensor:
