@@ -14,7 +14,6 @@ import dataclasses
 import functools
 import logging
 import os
-import statistics
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -480,32 +479,17 @@ def _real_inputs(example_inputs) -> list:
 
 
 def _faster_on_gpu(gm, compiled, example_inputs) -> tuple[Callable, str]:
-    """Time eager and Inductor on the leftover graph; keep the faster (ties go to Inductor)."""
+    """Time eager and Inductor on the leftover graph the way the evaluator times kernels (cold
+    GPU time, or the host time of a call where that is larger); keep the faster, ties going to
+    Inductor."""
+    from .evaluate.timing import measure
+
     args = _real_inputs(example_inputs)
-
-    def run_eager():
-        return gm(*args)
-
-    def run_inductor():
-        return compiled(list(args))
-
-    t_eager, t_ind = _median_cuda_us(run_eager), _median_cuda_us(run_inductor)
+    t_eager = measure(lambda: gm(*args), "cuda").median
+    t_ind = measure(lambda: compiled(list(args)), "cuda").median
     if t_eager < 0.95 * t_ind:
         return make_boxed_func(runtime.call_directly(gm)), f"eager ({t_eager:.1f} us vs Inductor {t_ind:.1f} us)"
     return compiled, f"inductor ({t_ind:.1f} us vs eager {t_eager:.1f} us)"
-
-
-def _median_cuda_us(fn: Callable, runs: int = 15) -> float:
-    for _ in range(3):
-        fn()
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        torch.cuda.synchronize()
-        times.append((time.perf_counter() - start) * 1e6)
-    return statistics.median(times)
 
 
 def _first_line(text: str) -> str:

@@ -94,7 +94,9 @@ def test_the_cuda_path_reports_gpu_time_and_host_time(monkeypatch):
     monkeypatch.setattr(torch.cuda, "Event", _FakeEvent)
     monkeypatch.setattr(torch.cuda, "synchronize", lambda *a, **k: None)
     monkeypatch.setattr(timing, "_l2_flush_buffer", lambda: torch.empty(4, dtype=torch.int32))
-    calls = []
+    monkeypatch.setattr(timing, "_gpu_cycles_per_us", lambda: 1000.0)
+    sleeps, calls = [], []
+    monkeypatch.setattr(torch.cuda, "_sleep", lambda cycles: sleeps.append((cycles, len(calls))))
 
     def fn():
         calls.append(1)
@@ -104,5 +106,8 @@ def test_the_cuda_path_reports_gpu_time_and_host_time(monkeypatch):
     assert len(calls) == timing.CUDA_WARMUP + 12 + timing.STEADY_BATCHES * timing.STEADY_CALLS
     assert t.runs == 12 and t.gpu_median == pytest.approx(7.0) and t.steady is not None and t.steady > 0
     assert t.median == pytest.approx(max(7.0, t.steady))
+    # each timed call is issued while the GPU sleeps for longer than the host needs to issue it
+    assert len(sleeps) == 12 and all(cycles >= 1000.0 * 3 * t.steady for cycles, _ in sleeps)
+    assert [n for _, n in sleeps] == sorted(n for _, n in sleeps)  # one sleep before each call
     baseline = measure(fn, "cuda", runs=12, steady=False)  # Inductor's figure: kernel time only
     assert baseline.median == pytest.approx(7.0) and baseline.steady is None

@@ -1,21 +1,22 @@
 """Honest timing of one callable (runs in the worker).
 
-CUDA: warm-up runs, then per run: flush L2 by writing a 256 MB buffer, record a start event, call,
-record an end event, and synchronize the whole device (all streams, so work left on a side stream
-cannot escape the measurement or leak into the next run). Median and p20/p80 of the runs: the
-kernels' own time. The flush keeps the GPU busy while the CPU launches, so that figure hides
-launch overhead; a kernel whose Python launch path costs more than its GPU time would win on it
-and lose in the model, where the CPU must issue every call. So the host time of issuing one call
-is measured too (STEADY_BATCHES batches of STEADY_CALLS calls back to back, CPU clock, no
-synchronization inside; the fastest batch: on a shared host the same call costs up to 2-3x more
-at busy moments, and the least is the figure that compares alike across measurements),
-and the figure compared is the larger of the two. The GPU time stays the cold-L2 one: timed back to back,
-a tensor-core kernel can be slowed by power capping that a single call in a model does not see.
-`steady=False` skips the host figure, for a baseline whose per-call host cost the model does not
-pay that way (see pipeline.time_baselines).
+CUDA, per run: flush L2 by writing a 256 MB buffer, hold the GPU in a sleep kernel long enough
+for the host to issue the call, record a start event, call, record an end event, and
+synchronize the whole device (all streams, so work left on a side stream cannot escape the
+measurement or leak into the next run). Median and p20/p80 of the runs: the kernels' own time,
+with cold L2 and no launch gap inside. A kernel whose Python launch path costs more than its GPU
+time would win on that figure and lose in the model, where the CPU must issue every call, so the
+host time of issuing one call is measured too (STEADY_BATCHES batches of STEADY_CALLS calls back
+to back, CPU clock, no synchronization inside; the fastest batch: on a shared host the same call
+costs up to 2-3x more at busy moments, and the least is the figure that compares alike across
+measurements), and the figure compared is the larger of the two. The GPU time stays the cold-L2
+one: timed back to back, a tensor-core kernel can be slowed by power capping that a single call
+in a model does not see. `steady=False` leaves the host figure out of the comparison, for a
+baseline whose per-call host cost the model does not pay that way (see pipeline.time_baselines).
 """
 from __future__ import annotations
 
+import functools
 import statistics
 import time
 from typing import Callable
@@ -26,6 +27,7 @@ from ..records import Problem, Timing
 
 CUDA_RUNS, CUDA_WARMUP = 30, 5
 STEADY_CALLS, STEADY_BATCHES = 10, 5
+MAX_LEAD_US = 50_000  # the longest the GPU is held asleep ahead of a timed call
 CPU_RUNS, CPU_WARMUP = 10, 1  # CPU figures only serve the tests (the interpreter is slow)
 L2_FLUSH_BYTES = 256 * 1024 * 1024
 
@@ -79,16 +81,25 @@ def _measure_cuda(fn: Callable[[], object], runs: int, steady: bool = True) -> T
     for _ in range(CUDA_WARMUP):
         fn()
     torch.cuda.synchronize()
+    host_us = _host_us_per_call(fn)
+    # The GPU waits in a sleep kernel while the host issues the call, so the events bracket the
+    # kernels alone: on a busy host, issuing a call can outlast the flush, and the GPU would
+    # otherwise sit idle inside the measurement (a 30 us softmax once read 237 us that way).
+    lead = int(_gpu_cycles_per_us() * min(3 * host_us + 100.0, MAX_LEAD_US))
     events = [(torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)) for _ in range(runs)]
     for start, end in events:
         flush.zero_()
+        torch.cuda._sleep(lead)
         start.record()
         fn()
         end.record()
         torch.cuda.synchronize()
     cold = summarize([start.elapsed_time(end) * 1e3 for start, end in events])
-    if not steady:
-        return cold
+    return with_steady(cold, host_us) if steady else cold
+
+
+def _host_us_per_call(fn: Callable[[], object]) -> float:
+    """Host time of issuing one call, back to back: the fastest of a few batches."""
     batches = []
     for _ in range(STEADY_BATCHES):
         t0 = time.perf_counter()
@@ -96,7 +107,20 @@ def _measure_cuda(fn: Callable[[], object], runs: int, steady: bool = True) -> T
             fn()
         batches.append((time.perf_counter() - t0) * 1e6 / STEADY_CALLS)
     torch.cuda.synchronize()
-    return with_steady(cold, min(batches))
+    return min(batches)
+
+
+@functools.lru_cache(maxsize=None)
+def _gpu_cycles_per_us() -> float:
+    """Clock cycles per microsecond of torch.cuda._sleep on this GPU, measured once."""
+    cycles = 10_000_000
+    torch.cuda._sleep(cycles // 10)  # warm up
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    start.record()
+    torch.cuda._sleep(cycles)
+    end.record()
+    torch.cuda.synchronize()
+    return cycles / max(start.elapsed_time(end) * 1e3, 1.0)
 
 
 def _l2_flush_buffer() -> torch.Tensor:
