@@ -373,7 +373,9 @@ class GraphCompiler:
         module = get_target(problem.target).load(entry.source, _kernel_dir(self.opts))
         with unset_fake_temporarily():  # a kernel module may allocate real buffers when built
             instance = module.ModelNew()
-        return runtime.kernel_op(entry.key, instance, problem.inputs, problem.outputs)
+        # its forward, not the module: nn.Module's call machinery (hooks) costs microseconds per
+        # call, and a kernel module has no hooks
+        return runtime.kernel_op(entry.key, instance.forward, problem.inputs, problem.outputs)
 
     # -- the rest of the graph ----------------------------------------------------------------
     def _compile_rest(self, gm: torch.fx.GraphModule, example_inputs, device_type: str | None) -> tuple[Callable, str]:
