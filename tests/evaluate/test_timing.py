@@ -111,3 +111,22 @@ def test_the_cuda_path_reports_gpu_time_and_host_time(monkeypatch):
     assert [n for _, n in sleeps] == sorted(n for _, n in sleeps)  # one sleep before each call
     baseline = measure(fn, "cuda", runs=12, steady=False)  # Inductor's figure: kernel time only
     assert baseline.median == pytest.approx(7.0) and baseline.steady is None
+
+
+def test_the_inductor_baseline_runs_inductors_code_without_torch_compiles_wrappers():
+    # The reference of a subgraph, with an in-place op and two outputs: Inductor compiles its
+    # functional ATen graph, called directly (as the backend calls Inductor for a graph's rest).
+    from torch_llmbackend.evaluate.pipeline import lean_inductor
+
+    class Model(torch.nn.Module):
+        def forward(self, x, w):
+            y = torch.ops.aten.mm.default(x, w)
+            z = y.clone()
+            torch.ops.aten.relu_.default(z)
+            return z, torch.ops.aten.sum.dim_IntList(y, [1])
+
+    x, w = torch.randn(8, 16), torch.randn(16, 4)
+    run = lean_inductor(Model(), [x, w])
+    z, s = run()
+    torch.testing.assert_close(z, torch.relu(x @ w))
+    torch.testing.assert_close(s, (x @ w).sum(1))
