@@ -115,3 +115,60 @@ def test_the_leftover_graph_runs_in_the_faster_of_eager_and_inductor(monkeypatch
     assert why.startswith(runs) and f"{eager_us:.1f} us" in why and f"{inductor_us:.1f} us" in why
     assert (chosen is compiled) == (runs == "inductor")
     assert torch.equal(seen[0], torch.ones(3)) and torch.equal(seen[1][0], torch.ones(3))  # both timed on real inputs
+
+
+class _Scale(torch.nn.Module):
+    def forward(self, x, w):
+        return (torch.relu(x @ w) * 2,)
+
+
+class _MutatesInput(torch.nn.Module):
+    def forward(self, x, w):
+        x.mul_(2)  # an input mutation: only AOTAutograd's wrapper writes it back
+        return (x @ w,)
+
+
+class _ReturnsAlias(torch.nn.Module):
+    def forward(self, x, w):
+        return (x @ w, x.view(-1))  # an output that aliases an input
+
+
+def _compile_recording(model, options):
+    """torch.compile with backend "llm", keeping what the backend returned to Dynamo."""
+    from torch_llmbackend.backend import llm_backend
+
+    returned = []
+
+    def backend(gm, example_inputs):
+        returned.append(llm_backend(gm, example_inputs, options=options))
+        return returned[-1]
+
+    return torch.compile(model, backend=backend), returned
+
+
+@pytest.mark.parametrize("model_cls, direct", [(_Scale, True), (_MutatesInput, False), (_ReturnsAlias, False)])
+def test_inference_graphs_skip_aotautograds_wrapper_only_where_nothing_needs_it(cache_dir, model_cls, direct):
+    compiled, returned = _compile_recording(model_cls(), {"cache_dir": cache_dir, "mode": "offline", "fallback": "eager"})
+    x, w = torch.randn(4, 8), torch.randn(8, 3)
+    x_ours, x_eager = x.clone(), x.clone()
+    with torch.no_grad():
+        got, want = compiled(x_ours, w), model_cls()(x_eager, w)
+        again = compiled(x.clone(), w)
+    assert [getattr(fn, "_llm_inference_direct", False) for fn in returned] == [direct]
+    for a, b, c in zip(got, want, again):
+        torch.testing.assert_close(a, b)
+        torch.testing.assert_close(c, b)
+    torch.testing.assert_close(x_ours, x_eager)  # the mutation happened, once
+
+
+def test_a_graph_that_needs_autograd_keeps_aotautograds_path(cache_dir):
+    compiled, returned = _compile_recording(_Scale(), {"cache_dir": cache_dir, "mode": "offline", "fallback": "eager"})
+    x, w = torch.randn(4, 8, requires_grad=True), torch.randn(8, 3)
+    (out,) = compiled(x, w)
+    out.sum().backward()
+    assert not getattr(returned[0], "_llm_inference_direct", False)
+    assert x.grad is not None and torch.equal(x.grad, ((x.detach() @ w > 0) * 2.0) @ w.T)
+    with torch.no_grad():  # the same model without autograd: Dynamo compiles again, now direct
+        (out,) = compiled(x, w)
+    assert [getattr(fn, "_llm_inference_direct", False) for fn in returned] == [False, True]
+    torch.testing.assert_close(out, torch.relu(x.detach() @ w) * 2)
