@@ -3,7 +3,9 @@ point only). It orchestrates and knows no LLM and no kernel language:
 
   Dynamo graph -> AOTAutograd (core ATen, functionalized; forward and backward graphs)
     -> partition per target -> key -> per subgraph: cache hit | agent search | fallback
-    -> stitch winners as custom ops -> the rest through Inductor or eager.
+    -> stitch winners as custom ops -> the rest through Inductor or eager
+    -> back to Dynamo; an inference graph without AOTAutograd's runtime wrapper where that
+       wrapper would do nothing (_DirectInference).
 
 Nothing here may make a model wrong: a kernel is used only after it passed verification on this
 machine, and every failure on the way falls back with the reason in the report.
