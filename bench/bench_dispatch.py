@@ -45,6 +45,26 @@ class ModelNew(torch.nn.Module):
         return y
 '''
 
+ADD_ONE_TRITON = '''
+import torch
+import triton
+import triton.language as tl
+
+
+@triton.jit
+def _add_one(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
+    i = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    tl.store(y_ptr + i, tl.load(x_ptr + i, mask=i < n) + 1.0, mask=i < n)
+
+
+class ModelNew(torch.nn.Module):
+    def forward(self, x):
+        y = torch.empty_like(x)
+        n = x.numel()
+        _add_one[(triton.cdiv(n, 256),)](x, y, n, BLOCK=256)
+        return y
+'''
+
 N = 1024
 CALLS = 200
 
@@ -106,6 +126,32 @@ def test_custom_op(benchmark, kernel):
     """What the stitched graph calls: the torch.library op wrapping ModelNew."""
     _, op, x = kernel
     _time(benchmark, "custom op (runtime)", _calls(lambda: op(x)))
+
+
+def test_kernel_slot_called_directly(benchmark, kernel):
+    """What a stitched graph run as Python calls (runtime.call_directly): the op's slot."""
+    _, op, x = kernel
+    slot = runtime._SLOTS[op.name().split("::", 1)[1]]
+    _time(benchmark, "kernel slot (direct)", _calls(lambda: slot(x)))
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast-launch", "tritons-path"])
+def test_triton_model_new(benchmark, tmp_path, monkeypatch, fast):
+    """A one-kernel Triton ModelNew, launched through our fast path or through Triton's own."""
+    from torch_llmbackend.targets import triton_launch
+
+    if not fast:
+        monkeypatch.setenv("LLMBACKEND_TRITON_FAST_LAUNCH", "0")
+    triton_launch.fast_launch_supported.cache_clear()
+    try:
+        source = ADD_ONE_TRITON + ("" if fast else "\n# Triton's own launch path\n")  # another module
+        model = get_target("triton").load(source, str(tmp_path)).ModelNew()
+    finally:
+        monkeypatch.undo()
+        triton_launch.fast_launch_supported.cache_clear()
+    x = torch.randn(N, device="cuda")
+    torch.testing.assert_close(model(x), x + 1)
+    _time(benchmark, f"Triton ModelNew ({'fast launch' if fast else 'Triton path'})", _calls(lambda: model(x)))
 
 
 def test_custom_op_under_cuda_graph(benchmark, kernel):
