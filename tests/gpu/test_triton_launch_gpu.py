@@ -1,9 +1,6 @@
 """Triton kernels loaded by the Triton target launch through the fast path: after the first
 launch of a signature, Triton's own launch path is skipped, and every launch still computes what
-PyTorch does, across alignments, sizes, scalars and callable grids. Run with -s for host times."""
-import statistics
-import time
-
+PyTorch does, across alignments, sizes, scalars and callable grids. Host times: bench/bench_dispatch.py."""
 import pytest
 import torch
 
@@ -79,32 +76,3 @@ def test_repeated_launches_skip_tritons_path_and_stay_right(model, triton_path_c
             torch.testing.assert_close(y, x.reshape(-1) * args["scale"] + args["offset"], rtol=1e-3, atol=1e-3)
     torch.cuda.synchronize()
     assert len(triton_path_calls) == len(cases)  # the first round only
-
-
-def test_fast_launch_costs_less_host_time(tmp_path, monkeypatch):
-    x = torch.randn(1 << 16, device="cuda")
-    fast = get_target("triton").load(SOURCE, str(tmp_path / "fast")).ModelNew()
-
-    def host_us(fn) -> float:
-        fn()
-        times = []
-        for _ in range(200):
-            torch.cuda.synchronize()
-            t0 = time.perf_counter()
-            fn()
-            times.append((time.perf_counter() - t0) * 1e6)
-        return statistics.median(times)
-
-    t_fast = host_us(lambda: fast(x))
-    monkeypatch.setenv("LLMBACKEND_TRITON_FAST_LAUNCH", "0")
-    from torch_llmbackend.targets import triton_launch
-
-    triton_launch.fast_launch_supported.cache_clear()
-    try:
-        slow = get_target("triton").load(SOURCE.replace("_affine", "_affine_slow"), str(tmp_path / "slow")).ModelNew()
-        t_slow = host_us(lambda: slow(x))
-    finally:
-        monkeypatch.undo()
-        triton_launch.fast_launch_supported.cache_clear()
-    print(f"\n[triton launch] host time per forward: fast path {t_fast:.1f} us, Triton's path {t_slow:.1f} us "
-          f"({torch.cuda.get_device_name()})")
