@@ -13,6 +13,12 @@ measurements), and the figure compared is the larger of the two. The GPU time st
 one: timed back to back, a tensor-core kernel can be slowed by power capping that a single call
 in a model does not see. `steady=False` leaves the host figure out of the comparison, for a
 baseline whose per-call host cost the model does not pay that way (see pipeline.time_baselines).
+CPU (the test suite, the Triton interpreter): perf_counter per run; the figure is marked "cpu"
+and means nothing for a GPU.
+
+Every figure carries the device name, the torch version and the dtype. A candidate faster than
+the roofline (flops at peak compute, bytes at peak bandwidth) is physically impossible on that
+device; the evaluation flags it "beyond-roofline" rather than believing it.
 """
 from __future__ import annotations
 
