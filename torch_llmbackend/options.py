@@ -23,6 +23,14 @@ class OptionsError(ValueError):
     pass
 
 
+OFF_WORDS = ("0", "false", "no", "off")
+
+
+def switched_off(variable: str) -> bool:
+    """True where an on-by-default switch in the environment (LLMBACKEND_NCU, ...) is set off."""
+    return os.environ.get(variable, "1") in OFF_WORDS
+
+
 def default_cache_dir() -> str:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
     return os.path.join(base, "torch_llmbackend")
@@ -138,7 +146,7 @@ def _parse_env(name: str, raw: str, type_name: str) -> Any:
         if type_name == "bool":
             if raw.lower() in ("1", "true", "yes", "on"):
                 return True
-            if raw.lower() in ("0", "false", "no", "off"):
+            if raw.lower() in OFF_WORDS:
                 return False
             raise ValueError(raw)
         return _TYPES[type_name](raw)

@@ -29,6 +29,7 @@ import tempfile
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
+from ..options import switched_off
 from ..records import Problem
 
 log = logging.getLogger("torch_llmbackend")
@@ -337,7 +338,7 @@ torch.cuda.synchronize()
 
 
 def find_ncu() -> str | None:
-    if os.environ.get("LLMBACKEND_NCU", "1") in ("0", "false", "no", "off"):
+    if switched_off("LLMBACKEND_NCU"):
         return None
     path = shutil.which("ncu")
     for folder in (os.environ.get("CUDA_HOME"), "/usr/local/cuda"):

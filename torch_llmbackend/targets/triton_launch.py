@@ -26,11 +26,12 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-import os
 import types
 from typing import Any
 
 import torch
+
+from ..options import switched_off
 
 log = logging.getLogger("torch_llmbackend.targets")
 
@@ -41,7 +42,7 @@ _SCALARS = (int, float, bool, str, type(None))
 @functools.lru_cache(maxsize=1)
 def fast_launch_supported() -> str | None:
     """None when this Triton launches the way the fast path does, else why not."""
-    if os.environ.get("LLMBACKEND_TRITON_FAST_LAUNCH", "1") in ("0", "false", "no", "off"):
+    if switched_off("LLMBACKEND_TRITON_FAST_LAUNCH"):
         return "disabled by LLMBACKEND_TRITON_FAST_LAUNCH"
     try:
         from triton.runtime.jit import JITFunction
