@@ -7,7 +7,7 @@ import torch
 
 triton = pytest.importorskip("triton")
 
-from torch_llmbackend.targets.triton_launch import _bound_values, enable_fast_launch, fast_launch_supported, launch_key  # noqa: E402
+from torch_llmbackend.targets.triton_launch import _bound_values, enable_fast_launch, fast_launch_supported, launch_key, parameters  # noqa: E402
 
 
 def test_a_misaligned_tensor_gets_its_own_signature():
@@ -47,9 +47,10 @@ class _Signed:
 
 def test_arguments_are_bound_in_parameter_order_with_defaults():
     x, y = torch.zeros(2), torch.zeros(2)
-    assert _bound_values(_Signed, (x, y, 5), {"BLOCK": 64}) == [x, y, 5, 2.0, 64]
-    assert _bound_values(_Signed, (x,), {"n": 3, "y_ptr": y}) == [x, y, 3, 2.0, 128]
-    assert _bound_values(_Signed, (x,), {}) is None  # a missing argument: Triton's path raises the error
+    params = parameters(_Signed)
+    assert _bound_values(params, (x, y, 5), {"BLOCK": 64}) == [x, y, 5, 2.0, 64]
+    assert _bound_values(params, (x,), {"n": 3, "y_ptr": y}) == [x, y, 3, 2.0, 128]
+    assert _bound_values(params, (x,), {}) is None  # a missing argument: Triton's path raises the error
 
 
 def test_this_triton_is_one_the_fast_path_knows():

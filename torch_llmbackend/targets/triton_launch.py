@@ -75,6 +75,7 @@ def enable_fast_launch(module: types.ModuleType) -> int:
             if type(fn) is JITFunction:
                 fn.__class__ = cls
                 fn._llm_launches = {}
+                fn._llm_params = parameters(fn)
                 count += 1
                 break
             fn, seen = getattr(fn, "fn", None), seen + 1
@@ -96,9 +97,9 @@ def _fast_class():
             launches = self._llm_launches
             kernel = launches.get(key) if key is not None else None
             if kernel is not None and _globals_unchanged(self):
-                values = _bound_values(self, args, kwargs)
+                values = _bound_values(self._llm_params, args, kwargs)
                 if values is not None:
-                    _launch(kernel, grid, values, self, device)
+                    _launch(kernel, grid, values, self._llm_params, device)
                     return kernel
             kernel = JITFunction.run(self, *args, grid=grid, warmup=False, **kwargs)
             if key is not None and kernel is not None and len(launches) < MAX_SIGNATURES:
@@ -136,25 +137,30 @@ def _other_key(value: Any):
     return None
 
 
-def _bound_values(fn, args: tuple, kwargs: dict) -> list | None:
+def parameters(fn) -> tuple[tuple[str, Any], ...]:
+    """(name, default) of each parameter of a Triton kernel, in order; read once per kernel,
+    not on every launch."""
+    return tuple((name, p.default) for name, p in fn.signature.parameters.items())
+
+
+def _bound_values(params: tuple[tuple[str, Any], ...], args: tuple, kwargs: dict) -> list | None:
     """The kernel's parameters in order, as Triton binds them (defaults filled in)."""
-    params = fn.signature.parameters
     if len(args) > len(params):
         return None
     values = list(args)
-    for name, param in list(params.items())[len(args):]:
+    for name, default in params[len(args):]:
         if name in kwargs:
             values.append(kwargs[name])
-        elif param.default is not inspect.Parameter.empty:
-            values.append(param.default)
+        elif default is not inspect.Parameter.empty:
+            values.append(default)
         else:
             return None
     return values
 
 
-def _launch(kernel, grid, values: list, fn, device: int) -> None:
+def _launch(kernel, grid, values: list, params: tuple[tuple[str, Any], ...], device: int) -> None:
     if callable(grid):
-        grid = grid(dict(zip(fn.signature.parameters, values)))
+        grid = grid({name: value for (name, _), value in zip(params, values)})
     size = len(grid)
     stream = torch._C._cuda_getCurrentRawStream(device)
     kernel.run(grid[0], grid[1] if size > 1 else 1, grid[2] if size > 2 else 1, stream, kernel.function,
