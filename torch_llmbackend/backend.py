@@ -5,7 +5,8 @@ point only). It orchestrates and knows no LLM and no kernel language:
     -> partition per target -> key -> per subgraph: cache hit | agent search | fallback
     -> stitch winners as custom ops -> the rest through Inductor or eager
     -> back to Dynamo; an inference graph without AOTAutograd's runtime wrapper where that
-       wrapper would do nothing (_DirectInference).
+       wrapper would do nothing (_DirectInference), and on a GPU only if it beats Dynamo's
+       graph run eagerly (whole_graph.py).
 
 Nothing here may make a model wrong: a kernel is used only after it passed verification on this
 machine, and every failure on the way falls back with the reason in the report.
@@ -24,7 +25,7 @@ import torch
 from torch._functorch.aot_autograd import make_boxed_func
 from torch._subclasses.fake_tensor import unset_fake_temporarily
 
-from . import runtime
+from . import runtime, whole_graph
 from .graph import Subgraph, lift, make_problem, op_name, partition, short_op_name
 from .options import Options
 from .records import Evaluation, Problem
@@ -55,9 +56,10 @@ def llm_backend(gm: torch.fx.GraphModule, example_inputs, options: dict | None =
 
     def compile_graph(name: str) -> Callable:
         def compiler(graph: torch.fx.GraphModule, inputs):
+            random = name == "inference" and whole_graph.draws_random_numbers(graph)  # before stitching
             compiled = GraphCompiler(session, name).compile(graph, inputs)
             if name == "inference":
-                direct.offer(compiled, graph)
+                direct.offer(compiled, graph, random)
             return compiled
 
         return compiler
@@ -69,7 +71,13 @@ def llm_backend(gm: torch.fx.GraphModule, example_inputs, options: dict | None =
         decompositions=_core_aten_table(),
         keep_inference_input_mutations=True,
     )(gm, example_inputs)
-    return direct.callable() or wrapped
+    chosen = direct.callable()
+    if chosen is None:
+        return wrapped
+    device_type = _device_type(example_inputs)
+    if direct.repeatable and device_type in whole_graph.DEVICE_TYPES and opts.fallback == "auto" and opts.prefer == "fastest":
+        chosen = whole_graph.faster_of_compiled_and_eager(chosen, gm.forward, example_inputs, session.rows, device_type)
+    return chosen
 
 
 class _DirectInference:
@@ -83,6 +91,7 @@ class _DirectInference:
     def __init__(self, gm: torch.fx.GraphModule, example_inputs):
         self.n_inputs = len(example_inputs)
         self.compiled: Callable | None = None
+        self.repeatable = False  # calling it again changes nothing a user can see (no RNG draws)
         self.possible = (
             not torch.is_grad_enabled()
             and not any(torch.is_autocast_enabled(d) for d in ("cpu", "cuda"))
@@ -91,10 +100,11 @@ class _DirectInference:
             and next(iter(gm.parameters()), None) is None and next(iter(gm.buffers()), None) is None
         )
 
-    def offer(self, compiled: Callable, graph: torch.fx.GraphModule) -> None:
+    def offer(self, compiled: Callable, graph: torch.fx.GraphModule, random: bool) -> None:
         """Called with the compiled inference graph, while AOTAutograd's metadata is current."""
         if self.possible and _wrapper_is_a_no_op(graph, self.n_inputs):
             self.compiled = compiled
+            self.repeatable = not random
 
     def callable(self) -> Callable | None:
         compiled = self.compiled
