@@ -111,8 +111,12 @@ class _DirectInference:
         if compiled is None:
             return None
 
-        def forward(*args):  # Dynamo passes the inputs as arguments; our compiled graphs take a list
-            return compiled(list(args))
+        unboxed = getattr(compiled, "_llm_unboxed", None)
+        if unboxed is not None:  # a graph run as Python takes the arguments as they come
+            forward = functools.partial(unboxed)
+        else:
+            def forward(*args):  # Dynamo passes the inputs as arguments; Inductor's graphs take a list
+                return compiled(list(args))
 
         forward._llm_inference_direct = True  # for tests: this compile skipped the wrapper
         return forward
@@ -460,10 +464,10 @@ class GraphCompiler:
 
         leftover = [n for n in gm.graph.nodes if is_compute(n) and not str(n.target).startswith("llmbackend.")]
         if not leftover:
-            return make_boxed_func(runtime.call_directly(gm)), "none"
+            return _as_python(gm), "none"
         choice = self.opts.fallback
         if choice == "eager":
-            return make_boxed_func(runtime.call_directly(gm)), "eager"
+            return _as_python(gm), "eager"
         try:
             from torch._inductor.compile_fx import compile_fx_inner
 
@@ -471,7 +475,7 @@ class GraphCompiler:
             compiled = compile_fx_inner(lowered, example_inputs)
         except Exception as e:  # Inductor failing must not fail the user's compile
             log.warning("Inductor failed on the %s graph (%s: %s); it runs eagerly", self.name, type(e).__name__, e)
-            return make_boxed_func(gm), "eager (Inductor failed)"
+            return _as_python(gm), "eager (Inductor failed)"
         if choice == "auto" and device_type == "cuda":
             with unset_fake_temporarily():  # AOTAutograd calls us under its fake mode
                 return _faster_on_gpu(gm, compiled, example_inputs)
@@ -545,6 +549,16 @@ def _inductor_decomposed(gm: torch.fx.GraphModule, example_inputs) -> torch.fx.G
         return make_fx(gm, decomposition_table=select_decomp_table())(*fakes)
 
 
+def _as_python(gm: torch.fx.GraphModule) -> Callable:
+    """A stitched graph run as Python, boxed as AOTAutograd calls it, with its unboxed form kept
+    for _DirectInference: the generated forward itself, without nn.Module's call machinery or a
+    wrapper frame, each of which costs microseconds per call on a slow host."""
+    forward = runtime.call_directly(gm).forward
+    boxed = make_boxed_func(forward)
+    boxed._llm_unboxed = forward
+    return boxed
+
+
 def _real_inputs(example_inputs) -> list:
     out = []
     for t in example_inputs:
@@ -567,7 +581,7 @@ def _faster_on_gpu(gm, compiled, example_inputs) -> tuple[Callable, str]:
     t_eager = measure(lambda: gm(*args), "cuda").median
     t_ind = measure(lambda: compiled(list(args)), "cuda").median
     if t_eager < 0.95 * t_ind:
-        return make_boxed_func(runtime.call_directly(gm)), f"eager ({t_eager:.1f} us vs Inductor {t_ind:.1f} us)"
+        return _as_python(gm), f"eager ({t_eager:.1f} us vs Inductor {t_ind:.1f} us)"
     return compiled, f"inductor ({t_ind:.1f} us vs eager {t_eager:.1f} us)"
 
 
