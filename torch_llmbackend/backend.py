@@ -469,10 +469,10 @@ class GraphCompiler:
         if choice == "eager":
             return _as_python(gm), "eager"
         try:
-            from torch._inductor.compile_fx import compile_fx_inner
+            from .evaluate.inductor import compile_with_inductor
 
             lowered = _inductor_decomposed(gm, example_inputs)
-            compiled = compile_fx_inner(lowered, example_inputs)
+            compiled = compile_with_inductor(lowered, example_inputs, inference=self.name == "inference")
         except Exception as e:  # Inductor failing must not fail the user's compile
             log.warning("Inductor failed on the %s graph (%s: %s); it runs eagerly", self.name, type(e).__name__, e)
             return _as_python(gm), "eager (Inductor failed)"
@@ -575,13 +575,13 @@ def _faster_on_gpu(gm, compiled, example_inputs) -> tuple[Callable, str]:
     """Time eager and Inductor on the leftover graph the way the evaluator times kernels (cold
     GPU time, or the host time of a call where that is larger); keep the faster, ties going to
     Inductor."""
-    from .evaluate.timing import measure
+    from .evaluate.timing import measure_alternating
 
     args = _real_inputs(example_inputs)
-    t_eager = measure(lambda: gm(*args), "cuda").median
-    t_ind = measure(lambda: compiled(list(args)), "cuda").median
+    python = _as_python(gm)  # timed as it would run
+    t_eager, t_ind = (t.median for t in measure_alternating([lambda: python(list(args)), lambda: compiled(list(args))], "cuda"))
     if t_eager < 0.95 * t_ind:
-        return _as_python(gm), f"eager ({t_eager:.1f} us vs Inductor {t_ind:.1f} us)"
+        return python, f"eager ({t_eager:.1f} us vs Inductor {t_ind:.1f} us)"
     return compiled, f"inductor ({t_ind:.1f} us vs eager {t_eager:.1f} us)"
 
 

@@ -41,14 +41,14 @@ def draws_random_numbers(graph: torch.fx.GraphModule) -> bool:
 def faster_of_compiled_and_eager(compiled: Callable, eager: Callable, example_inputs: list,
                                  rows: list[dict[str, Any]], device_type: str) -> Callable:
     """`compiled` or `eager` (both called as f(*inputs)), whichever is faster by the evaluator's
-    timing rule (the larger of cold GPU time and the host time of a call); a tie goes to eager,
+    timing rule (the larger of cold GPU time and the host time of a call; each timed twice,
+    taking turns, its best kept: see timing.measure_alternating); a tie goes to eager,
     which carries no risk. When eager wins, every report row of the compile says so in `runs`."""
-    from .evaluate.timing import measure
+    from .evaluate.timing import measure_alternating
 
     args = list(example_inputs)
     with unset_fake_temporarily():
-        t_compiled = measure(lambda: compiled(*args), device_type).median
-        t_eager = measure(lambda: eager(*args), device_type).median
+        t_compiled, t_eager = (t.median for t in measure_alternating([lambda: compiled(*args), lambda: eager(*args)], device_type))
     if t_eager <= t_compiled:
         verdict = f"eager, whole graph ({t_eager:.1f} us vs compiled {t_compiled:.1f} us)"
         for row in rows:

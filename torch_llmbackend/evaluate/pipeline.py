@@ -297,19 +297,26 @@ def lean_inductor(model: torch.nn.Module, inputs: list) -> Callable[[], Any]:
     a functional ATen graph, without Dynamo's guards or AOTAutograd's runtime wrapper (paid once
     per graph in the model, by every backend). Its figure then includes the host time of a call,
     as a kernel's and eager's do: Inductor's launcher is not free either."""
-    from torch._inductor.compile_fx import compile_fx_inner
     from torch._inductor.decomposition import select_decomp_table
     from torch.fx.experimental.proxy_tensor import make_fx
     from torch.utils._pytree import tree_leaves
 
-    def flat_forward(*args):  # Inductor compiles graphs that return a tuple of tensors
-        return tuple(tree_leaves(model(*args)))
+    from .inductor import compile_with_inductor
 
+    # weights are graph inputs, as in the backend's graphs (and a fake trace needs them as inputs)
+    state = {**dict(model.named_parameters()), **dict(model.named_buffers())}
+    names = list(state)
+
+    def flat_forward(*args):  # Inductor compiles graphs that return a tuple of tensors
+        weights = dict(zip(names, args[:len(names)]))
+        return tuple(tree_leaves(torch.func.functional_call(model, weights, tuple(args[len(names):]))))
+
+    args = [*(t.detach() for t in state.values()), *inputs]  # Inductor's graph runs without autograd
     with torch.no_grad():
+        # traced on fake tensors: Inductor's passes need one fake mode across the graph's values
         graph = make_fx(torch.func.functionalize(flat_forward, remove="mutations_and_views"),
-                        decomposition_table=select_decomp_table())(*inputs)
-        compiled = compile_fx_inner(graph, list(inputs))
-        args = list(inputs)
+                        decomposition_table=select_decomp_table(), tracing_mode="fake")(*args)
+        compiled = compile_with_inductor(graph, list(args), inference=True)
         compiled(list(args))  # the first call loads the generated code: outside the measurement
     return lambda: compiled(list(args))
 

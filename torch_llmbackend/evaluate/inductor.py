@@ -1,0 +1,38 @@
+"""Inductor on an ATen graph the way torch.compile runs it, for the two places that call it
+directly: the backend's leftover graph and the worker's Inductor baseline.
+
+Calling `compile_fx_inner` alone skips what torch.compile's Inductor does for an inference graph
+before it: the joint-graph passes (pattern rewrites such as a hand-written attention, matmul ->
+softmax -> matmul, into one fused attention kernel; constant folding; no-op removal) and the
+inference flag for the post-grad passes. Without them a bf16 BERT layer took 745 us per call on
+the H100 against 365 us under torch.compile(backend="inductor").
+"""
+from __future__ import annotations
+
+import logging
+
+import torch
+
+log = logging.getLogger("torch_llmbackend")
+
+
+def compile_with_inductor(graph: torch.fx.GraphModule, example_inputs: list, inference: bool):
+    """Inductor's compiled callable for `graph` (Inductor's decompositions already applied, traced
+    with fake tensors of one fake mode); called with a list of inputs. `inference`: no autograd
+    will follow (passes for training graphs run on the joint graph, which this path never sees)."""
+    from torch._inductor.compile_fx import compile_fx_inner
+
+    if not inference:
+        return compile_fx_inner(graph, example_inputs)
+    return compile_fx_inner(inference_passes(graph), example_inputs, is_inference=True)
+
+
+def inference_passes(graph: torch.fx.GraphModule) -> torch.fx.GraphModule:
+    """Inductor's joint-graph passes on an inference graph; the graph unchanged if they fail."""
+    try:
+        from torch._inductor.fx_passes.joint_graph import joint_graph_passes
+
+        return joint_graph_passes(graph) or graph
+    except Exception as e:  # a pass failing costs speed, never the compile
+        log.warning("Inductor's joint-graph passes failed (%s: %s); compiling without them", type(e).__name__, e)
+        return graph
