@@ -105,11 +105,11 @@ def test_the_leftover_graph_runs_in_the_faster_of_eager_and_inductor(monkeypatch
     compiled = lambda args: [gm(*args)]  # noqa: E731 (stands for Inductor's boxed callable)
     seen = []
 
-    def fake_measure(fn, device_type, runs=None, steady=True):  # eager and Inductor take turns
-        seen.append(fn())
-        return Timing((eager_us, inductor_us)[(len(seen) - 1) % 2], 0.0, 0.0, 1)
+    def fake_measure_alternating(fns, device_type, rounds=2):
+        seen.extend(fn() for fn in fns)
+        return [Timing(us, 0.0, 0.0, 1) for us in (eager_us, inductor_us)]
 
-    monkeypatch.setattr(timing, "measure", fake_measure)
+    monkeypatch.setattr(timing, "measure_alternating", fake_measure_alternating)
     chosen, why = backend._faster_on_gpu(gm, compiled, [torch.zeros(3)])
     assert why.startswith(runs) and f"{eager_us:.1f} us" in why and f"{inductor_us:.1f} us" in why
     assert (chosen is compiled) == (runs == "inductor")

@@ -144,9 +144,31 @@ def test_candidates_measured_in_turns_keep_their_best_figure(monkeypatch):
         return Timing(next(clock), 0.0, 0.0, 1)
 
     monkeypatch.setattr(timing, "measure", drifting_measure)
-    first, second = timing.measure_alternating([lambda: "a", lambda: "b"], "cuda")
+    first, second = timing.measure_alternating([lambda: "a", lambda: "b"], "cpu")
     assert order == ["a", "b", "a", "b"]
     assert (first.median, second.median) == (120.0, 130.0)  # in one pass it would be 300 vs 150
+
+
+def test_long_calls_are_compared_on_a_few_synchronized_runs(monkeypatch):
+    # A model whose call takes longer than LONG_CALL_US is not put through measure()'s ~85 calls
+    # per figure: choosing between two such graphs must not add seconds to a compile.
+    import time
+
+    from torch_llmbackend.evaluate import timing
+
+    monkeypatch.setattr(timing, "LONG_CALL_US", 1_000.0)
+    monkeypatch.setattr(timing, "measure", lambda *a, **k: pytest.fail("measure() on a long call"))
+    calls = {"slow": 0, "fast": 0}
+
+    def call(name, seconds):
+        def run():
+            calls[name] += 1
+            time.sleep(seconds)
+        return run
+
+    slow, fast = timing.measure_alternating([call("slow", 0.004), call("fast", 0.002)], "cpu")
+    assert calls == {"slow": 1 + 2 * timing.LONG_CALL_RUNS, "fast": 1 + 2 * timing.LONG_CALL_RUNS}
+    assert fast.median < slow.median and fast.median >= 2_000.0
 
 
 def test_inductor_sees_a_hand_written_attention_as_torch_compile_does():
