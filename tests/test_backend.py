@@ -116,6 +116,22 @@ def test_the_leftover_graph_runs_in_the_faster_of_eager_and_inductor(monkeypatch
     assert torch.equal(seen[0], torch.ones(3)) and torch.equal(seen[1][0], torch.ones(3))  # both timed on real inputs
 
 
+def test_a_leftover_graph_that_cannot_be_timed_runs_in_inductor(monkeypatch, caplog):
+    from torch_llmbackend import backend
+    from torch_llmbackend.evaluate import timing
+
+    def out_of_memory(fns, device_type, rounds=2):
+        raise RuntimeError("CUDA out of memory (simulated)")
+
+    monkeypatch.setattr(timing, "measure_alternating", out_of_memory)
+    gm = torch.fx.symbolic_trace(lambda x: x * 0 + 1)
+    compiled = lambda args: [gm(*args)]  # noqa: E731 (stands for Inductor's boxed callable)
+    with caplog.at_level("WARNING", logger="torch_llmbackend"):
+        chosen, why = backend._faster_on_gpu(gm, compiled, [torch.zeros(3)])
+    assert chosen is compiled and why == "inductor (not timed: RuntimeError)"
+    assert "could not time the leftover graph" in caplog.text
+
+
 class _Scale(torch.nn.Module):
     def forward(self, x, w):
         return (torch.relu(x @ w) * 2,)

@@ -90,3 +90,18 @@ def test_random_ops_are_recognised_in_an_aten_graph():
     assert whole_graph.draws_random_numbers(make_fx(lambda t: torch.rand_like(t) + t)(x))
     assert whole_graph.draws_random_numbers(make_fx(lambda t: torch.bernoulli(t))(x))
     assert not whole_graph.draws_random_numbers(make_fx(lambda t: torch.softmax(t, 0) * 2)(x))
+
+
+def test_a_failed_timing_leaves_the_compiled_graph_in_place(cache_dir, monkeypatch, caplog):
+    monkeypatch.setattr(whole_graph, "DEVICE_TYPES", ("cpu",))
+
+    def out_of_memory(fns, device_type, rounds=2):
+        raise RuntimeError("CUDA out of memory (simulated)")
+
+    monkeypatch.setattr(timing, "measure_alternating", out_of_memory)
+    x, w = torch.randn(4, 8), torch.randn(8, 3)
+    with torch.no_grad(), caplog.at_level("WARNING", logger="torch_llmbackend"):
+        out = _compile(_Scale(), cache_dir)(x, w)
+    torch.testing.assert_close(out, _Scale()(x, w))
+    assert "could not time the graph against eager" in caplog.text
+    assert not any(r["runs"].startswith("eager, whole graph") for r in torch_llmbackend.report())

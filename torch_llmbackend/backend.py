@@ -577,9 +577,14 @@ def _faster_on_gpu(gm, compiled, example_inputs) -> tuple[Callable, str]:
     Inductor."""
     from .evaluate.timing import measure_alternating
 
-    args = _real_inputs(example_inputs)
-    python = _as_python(gm)  # timed as it would run
-    t_eager, t_ind = (t.median for t in measure_alternating([lambda: python(list(args)), lambda: compiled(list(args))], "cuda"))
+    try:
+        args = _real_inputs(example_inputs)
+        python = _as_python(gm)  # timed as it would run
+        timings = measure_alternating([lambda: python(list(args)), lambda: compiled(list(args))], "cuda")
+    except Exception as e:  # out of memory for inputs or timing buffers, say: Inductor, untimed
+        log.warning("could not time the leftover graph (%s: %s); Inductor runs it", type(e).__name__, e)
+        return compiled, f"inductor (not timed: {type(e).__name__})"
+    t_eager, t_ind = (t.median for t in timings)
     if t_eager < 0.95 * t_ind:
         return python, f"eager ({t_eager:.1f} us vs Inductor {t_ind:.1f} us)"
     return compiled, f"inductor ({t_ind:.1f} us vs eager {t_eager:.1f} us)"
