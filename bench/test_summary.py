@@ -117,3 +117,11 @@ def test_gpu_metric_uses_the_kernels_own_time(run_file):
     by_gpu = summarize(read_runs([run_file], metric="gpu"))
     assert by_gpu.level(1).comparisons[("llm", "eager")].geomean == pytest.approx(1.0)  # sqrt(4 * 1) / 2
     assert by_gpu.level(1).comparisons[("inductor", "eager")].geomean == pytest.approx(math.sqrt(2))
+
+
+def test_a_geomean_just_short_of_its_goal_is_not_rounded_up_to_it(tmp_path, capsys):
+    run = [("level3/01_a", {"eager": (1.398, True), "inductor": (1.0, True), "llm": (1.0, True)})]
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(benchmark_json(run)))
+    assert main([str(path)]) == 0
+    assert "level3: llm 1.398x (goal 1.4x), inductor 1.40x: NOT met" in capsys.readouterr().out
