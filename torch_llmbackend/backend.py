@@ -113,7 +113,7 @@ class _DirectInference:
 
         unboxed = getattr(compiled, "_llm_unboxed", None)
         if unboxed is not None:  # a graph run as Python takes the arguments as they come
-            forward = functools.partial(unboxed)
+            forward = functools.partial(unboxed)  # a partial, since a bound method takes no attributes
         else:
             def forward(*args):  # Dynamo passes the inputs as arguments; Inductor's graphs take a list
                 return compiled(list(args))
