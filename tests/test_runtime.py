@@ -6,11 +6,12 @@ from torch_llmbackend import runtime
 from torch_llmbackend.records import TensorSpec
 
 
-def _graph_calling(op) -> torch.fx.GraphModule:
+def _graph_calling(op, as_tuple: bool = False) -> torch.fx.GraphModule:
     graph = torch.fx.Graph()
     x = graph.placeholder("x")
     y = graph.call_function(op, (x,))
-    graph.output(graph.call_function(torch.ops.aten.add.Tensor, (y, x)))
+    out = graph.call_function(torch.ops.aten.add.Tensor, (y, x))
+    graph.output((out,) if as_tuple else out)  # AOTAutograd's graphs return a tuple
     return torch.fx.GraphModule(torch.nn.Module(), graph)
 
 
@@ -32,3 +33,30 @@ def test_a_graph_run_as_python_calls_the_kernel_without_the_dispatcher():
 
     runtime.kernel_op("f00d" * 8, lambda x: x * 5, [spec], [spec])  # a new winner for the key
     assert torch.equal(gm(x), x * 6)  # the slot is re-pointed in place, direct callers included
+
+
+def test_inductor_compiles_the_rest_of_a_stitched_inference_graph_around_the_kernel_op(caplog):
+    # As the backend does for a graph's rest: retrace with Inductor's decompositions on fake
+    # inputs, run Inductor's inference passes, compile; the kernel op stays one opaque call.
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
+    from torch_llmbackend.backend import _inductor_decomposed
+    from torch_llmbackend.evaluate.inductor import compile_with_inductor
+
+    spec = TensorSpec((4,), (1,), "float32", "cpu")
+    calls = []
+
+    def kernel(x):
+        calls.append(x)
+        return x * 3
+
+    op = runtime.kernel_op("beef" * 8, kernel, [spec], [spec])
+    fake_mode = FakeTensorMode()
+    fake_x = fake_mode.from_tensor(torch.empty(4))
+    lowered = _inductor_decomposed(_graph_calling(op, as_tuple=True), [fake_x])
+    with caplog.at_level("WARNING", logger="torch_llmbackend"):
+        compiled = compile_with_inductor(lowered, [fake_x], inference=True)
+    assert "passes failed" not in caplog.text  # Inductor's passes ran, around an op they do not know
+    x = torch.arange(4.0)
+    (out,) = compiled([x])
+    assert torch.equal(out, x * 4) and len(calls) == 1
