@@ -105,3 +105,14 @@ def test_a_failed_timing_leaves_the_compiled_graph_in_place(cache_dir, monkeypat
     torch.testing.assert_close(out, _Scale()(x, w))
     assert "could not time the graph against eager" in caplog.text
     assert not any(r["runs"].startswith("eager, whole graph") for r in torch_llmbackend.report())
+
+
+def test_the_logged_table_shows_what_runs_in_the_end(cache_dir, fake_clock, caplog):
+    fake_clock["figures"] = [120.0, 80.0]  # eager wins
+    x, w = torch.randn(4, 8), torch.randn(8, 3)
+    with torch.no_grad(), caplog.at_level("INFO", logger="torch_llmbackend"):
+        _compile(_Scale(), cache_dir)(x, w)
+    tables = [r.getMessage() for r in caplog.records if r.getMessage().startswith("torch_llmbackend: inference graph")]
+    assert len(tables) == 1, tables  # logged once, after the whole-graph check
+    rows = tables[0].splitlines()[2:]
+    assert rows and all(" eager, " in line for line in rows), tables[0]  # the runs column

@@ -72,12 +72,12 @@ def llm_backend(gm: torch.fx.GraphModule, example_inputs, options: dict | None =
         keep_inference_input_mutations=True,
     )(gm, example_inputs)
     chosen = direct.callable()
-    if chosen is None:
-        return wrapped
     device_type = _device_type(example_inputs)
-    if direct.repeatable and device_type in whole_graph.DEVICE_TYPES and opts.fallback == "auto" and opts.prefer == "fastest":
+    if chosen is not None and direct.repeatable and device_type in whole_graph.DEVICE_TYPES \
+            and opts.fallback == "auto" and opts.prefer == "fastest":
         chosen = whole_graph.faster_of_compiled_and_eager(chosen, gm.forward, example_inputs, session.rows, device_type)
-    return chosen
+    session.log_table()  # the inference graph's, with what runs in the end
+    return chosen or wrapped
 
 
 class _DirectInference:
@@ -217,6 +217,7 @@ class CompileSession:
     def __init__(self, opts: Options):
         self.opts = opts
         self.rows: list[dict[str, Any]] = []
+        self.unlogged: tuple[int, str, float] | None = None  # (first row, graph, seconds) of the last graph
         self._store: KernelStore | None = None
         self._evaluator = None
         self._searcher = None
@@ -239,6 +240,13 @@ class CompileSession:
 
             self._searcher = Searcher(self.opts, self.evaluator(), self.store(), _open_knowledge(self.opts), machine=machine)
         return self._searcher
+
+    def log_table(self) -> None:
+        """Log the last compiled graph's table, if the options ask for it and it is not logged yet."""
+        if self.unlogged is not None and self.opts.log_table:
+            first_row, graph, seconds = self.unlogged
+            log.info("%s", format_table(self.rows[first_row:], graph, seconds))
+        self.unlogged = None
 
     def release(self) -> None:
         """Stop worker processes and close file handles; both reopen on demand."""
@@ -278,8 +286,9 @@ class GraphCompiler:
                 self._add_left_out_rows(fallback)
         finally:
             self.session.release()
-        if self.opts.log_table:
-            log.info("%s", format_table(self.rows[first_row:], self.name, time.perf_counter() - start))
+        self.session.unlogged = (first_row, self.name, time.perf_counter() - start)
+        if self.name != "inference":  # llm_backend logs an inference graph once its last check is done
+            self.session.log_table()
         return compiled
 
     # -- target ---------------------------------------------------------------------------------
