@@ -132,6 +132,18 @@ def test_a_leftover_graph_that_cannot_be_timed_runs_in_inductor(monkeypatch, cap
     assert "could not time the leftover graph" in caplog.text
 
 
+def test_a_leftover_graph_compiled_during_a_cuda_graph_capture_is_not_timed(monkeypatch):
+    from torch_llmbackend import backend
+    from torch_llmbackend.evaluate import timing
+
+    monkeypatch.setattr(timing, "capturing", lambda device_type: True)
+    monkeypatch.setattr(timing, "measure_alternating", lambda *a, **k: pytest.fail("timed inside a capture"))
+    gm = torch.fx.symbolic_trace(lambda x: x * 0 + 1)
+    compiled = lambda args: [gm(*args)]  # noqa: E731 (stands for Inductor's boxed callable)
+    chosen, why = backend._faster_on_gpu(gm, compiled, [torch.zeros(3)])
+    assert chosen is compiled and why == "inductor (not timed: compiled during a CUDA-graph capture)"
+
+
 class _Scale(torch.nn.Module):
     def forward(self, x, w):
         return (torch.relu(x @ w) * 2,)

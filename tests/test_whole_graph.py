@@ -116,3 +116,14 @@ def test_the_logged_table_shows_what_runs_in_the_end(cache_dir, fake_clock, capl
     assert len(tables) == 1, tables  # logged once, after the whole-graph check
     rows = tables[0].splitlines()[2:]
     assert rows and all(" eager, " in line for line in rows), tables[0]  # the runs column
+
+
+def test_a_graph_compiled_inside_a_cuda_graph_capture_is_not_timed(cache_dir, fake_clock, monkeypatch):
+    # A synchronize inside the user's capture would break it: the compiled graph runs untimed.
+    monkeypatch.setattr(timing, "capturing", lambda device_type: True)
+    fake_clock["figures"] = [120.0, 80.0]
+    x, w = torch.randn(4, 8), torch.randn(8, 3)
+    with torch.no_grad():
+        out = _compile(_Scale(), cache_dir)(x, w)
+    torch.testing.assert_close(out, _Scale()(x, w))
+    assert fake_clock["timed"] == []

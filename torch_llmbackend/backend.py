@@ -584,8 +584,10 @@ def _faster_on_gpu(gm, compiled, example_inputs) -> tuple[Callable, str]:
     """Time eager and Inductor on the leftover graph the way the evaluator times kernels (cold
     GPU time, or the host time of a call where that is larger); keep the faster, ties going to
     Inductor."""
-    from .evaluate.timing import measure_alternating
+    from .evaluate.timing import capturing, measure_alternating
 
+    if capturing("cuda"):  # compiled inside the user's CUDA-graph capture: no timing there
+        return compiled, "inductor (not timed: compiled during a CUDA-graph capture)"
     try:
         args = _real_inputs(example_inputs)
         python = _as_python(gm)  # timed as it would run

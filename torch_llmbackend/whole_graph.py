@@ -44,8 +44,11 @@ def faster_of_compiled_and_eager(compiled: Callable, eager: Callable, example_in
     timing rule (the larger of cold GPU time and the host time of a call; each timed twice,
     taking turns, its best kept: see timing.measure_alternating); a tie goes to eager,
     which carries no risk. When eager wins, every report row of the compile says so in `runs`."""
-    from .evaluate.timing import measure_alternating
+    from .evaluate.timing import capturing, measure_alternating
 
+    if capturing(device_type):  # compiled inside the user's CUDA-graph capture: no timing there
+        log.info("the compiled graph runs untimed: compiled while a CUDA graph was being captured")
+        return compiled
     args = list(example_inputs)
     try:
         with unset_fake_temporarily():

@@ -98,6 +98,12 @@ def measure_alternating(fns: list[Callable[[], object]], device_type: str, round
     return best  # type: ignore[return-value]
 
 
+def capturing(device_type: str) -> bool:
+    """True while the current CUDA stream is capturing a graph: a synchronize there would break
+    the user's capture, so nothing may be timed (a model first called inside a capture)."""
+    return device_type == "cuda" and torch.cuda.is_available() and torch.cuda.is_current_stream_capturing()
+
+
 def _synchronizer(device_type: str) -> Callable[[], None]:
     return torch.cuda.synchronize if device_type == "cuda" else (lambda: None)
 
