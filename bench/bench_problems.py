@@ -23,6 +23,7 @@ import torch
 from bench.problems import all_problems, footprint, get_problem, smallest_problems
 
 BACKENDS = ("eager", "inductor", "llm")
+KNOWN_BACKENDS = (*BACKENDS, "dynamo")  # dynamo: only on request (--bench-backends), see dynamo_unchanged
 # Relative and absolute tolerance by output dtype; the absolute one grows with outputs of large
 # magnitude, see output_scale().
 # bf16 keeps 8 significant bits, so 1e-2 is about one unit in the last place: a fused kernel that
@@ -41,8 +42,23 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     cpu_smoke = metafunc.config.getoption("--bench-cpu") and not torch.cuda.is_available()
     problems = smallest_problems(CPU_SMOKE_PROBLEMS, level=1) if cpu_smoke else all_problems()
-    cases = [(p.meta.id, backend) for p in problems for backend in BACKENDS]
+    backends = chosen_backends(metafunc.config.getoption("--bench-backends"))
+    cases = [(p.meta.id, backend) for p in problems for backend in backends]
     metafunc.parametrize("problem_id,backend", cases, ids=[f"{pid}-{b}" for pid, b in cases])
+
+
+def chosen_backends(option: str) -> list[str]:
+    names = [n.strip() for n in option.split(",") if n.strip()]
+    unknown = [n for n in names if n not in KNOWN_BACKENDS]
+    if unknown or not names:
+        raise pytest.UsageError(f"--bench-backends: {', '.join(unknown) or 'none given'}; choose from {', '.join(KNOWN_BACKENDS)}")
+    return names
+
+
+def dynamo_unchanged(gm: torch.fx.GraphModule, example_inputs) -> Callable:
+    """A torch.compile backend that runs Dynamo's graph as it came: timed, it is the least a
+    compiled call costs on this machine (guards, frame handling), the floor under any backend."""
+    return gm.forward
 
 
 @dataclass(frozen=True)
@@ -117,6 +133,8 @@ def compiler_for(backend: str, settings: BenchSettings) -> Callable[[torch.nn.Mo
         return lambda model: model
     if backend == "inductor":
         return lambda model: torch.compile(model, backend="inductor")
+    if backend == "dynamo":
+        return lambda model: torch.compile(model, backend=dynamo_unchanged)
     llm, how = find_llm_backend()
     if llm is None:
         pytest.skip(how)

@@ -33,6 +33,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--bench-seed", type=int, default=0, help="seed for weights and inputs (default 0)")
     group.addoption(
+        "--bench-backends",
+        default="eager,inductor,llm",
+        help="comma-separated backends to time (default eager,inductor,llm); add 'dynamo' for "
+        "torch.compile with a backend that returns Dynamo's graph untouched: the per-call cost "
+        "every torch.compile backend pays before its own code runs",
+    )
+    group.addoption(
         "--bench-llm-cache",
         default="",
         help="cache_dir for backend='llm' (default: a fresh empty folder, so only the shipped bundle counts)",

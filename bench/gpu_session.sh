@@ -8,6 +8,7 @@
 #   model     tests/gpu/test_model_gpu.py only
 #   launch    tests/gpu/test_triton_launch_gpu.py only (Triton fast launch stays right)
 #   suite-level1, suite-level2-3, ...  the suite for those levels only -> $OUT/<step>.json
+#             (BENCH_BACKENDS=eager,inductor,llm,dynamo adds the no-op torch.compile backend)
 #   demo      llmbackend demo
 #   suite     bench/bench_problems.py (eager, inductor, llm) -> $OUT/suite.json
 set -uo pipefail
@@ -36,7 +37,7 @@ for step in "$@"; do
     suite-level*)  # one or more levels, e.g. suite-level1 or suite-level2-3 -> $OUT/suite-level2-3.json
            levels=${step#suite-level}; expr=$(echo "$levels" | sed 's/-/ or level/g; s/^/level/')
            python3 -m pytest bench/bench_problems.py --benchmark-enable -q -p no:cacheprovider -k "$expr" \
-             --benchmark-json "$OUT/$step.json" 2>&1 | tail -8
+             ${BENCH_BACKENDS:+--bench-backends "$BENCH_BACKENDS"} --benchmark-json "$OUT/$step.json" 2>&1 | tail -8
            python3 -m bench.summary "$OUT/$step.json" 2>&1 | tail -14 ;;
     *) echo "unknown step $step" ;;
   esac

@@ -23,6 +23,9 @@ from typing import Any, Iterable, Sequence
 BACKENDS = ("eager", "inductor", "llm")
 # (faster candidate, baseline) pairs reported per level
 RATIOS = (("llm", "eager"), ("llm", "inductor"), ("inductor", "eager"))
+# where the run timed the no-op torch.compile backend (bench_problems --bench-backends ...,dynamo):
+# how much of eager's speed a compiled call can keep at best, and llm against that floor
+FLOOR_RATIOS = (("dynamo", "eager"), ("llm", "dynamo"))
 # issue 8: geomean of llm against eager on the H100, per level; and above Inductor's on each
 GOALS_VS_EAGER = {1: 1.3, 2: 2.0, 3: 1.4}
 _TEST_NAME = re.compile(r"\[(?P<problem>level\d+/[^\]]+)-(?P<backend>[a-z]+)\]$")
@@ -181,7 +184,8 @@ def summarize(run: Run) -> RunSummary:
     results = per_problem(run.timings)
     levels = sorted({r.level for r in results})
     groups = [(lv, [r for r in results if r.level == lv]) for lv in levels] + [(None, results)]
-    summaries = [LevelSummary(lv, len(rs), {(c, b): compare(rs, c, b) for c, b in RATIOS}) for lv, rs in groups]
+    ratios = RATIOS + (FLOOR_RATIOS if any(t.backend == "dynamo" for t in run.timings) else ())
+    summaries = [LevelSummary(lv, len(rs), {(c, b): compare(rs, c, b) for c, b in ratios}) for lv, rs in groups]
     wrong = [t for t in run.timings if t.correct is False]
     missing = [(r.problem, b) for r in results for b in BACKENDS if b not in r.by_backend]
     return RunSummary(run.device, summaries, results, wrong, missing)
@@ -206,12 +210,13 @@ def _pct(value: float | None) -> str:
 def render(summary: RunSummary, baseline: tuple[Run, Run] | None = None) -> str:
     lines = [f"device: {summary.device}", ""]
     head = f"{'level':<8}{'problems':>9}"
-    for c, b in RATIOS:
+    ratios = list(summary.levels[0].comparisons) if summary.levels else list(RATIOS)
+    for c, b in ratios:
         head += f"{c + ' vs ' + b:>20}{'faster':>8}"
     lines += [head, "-" * len(head)]
     for s in summary.levels:
         row = f"{s.label:<8}{s.problems:>9}"
-        for key in RATIOS:
+        for key in ratios:
             cmp = s.comparisons[key]
             row += f"{_x(cmp.geomean):>20}{_pct(cmp.fraction_faster):>8}"
         lines.append(row)

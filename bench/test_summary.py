@@ -125,3 +125,21 @@ def test_a_geomean_just_short_of_its_goal_is_not_rounded_up_to_it(tmp_path, caps
     path.write_text(json.dumps(benchmark_json(run)))
     assert main([str(path)]) == 0
     assert "level3: llm 1.398x (goal 1.4x), inductor 1.40x: NOT met" in capsys.readouterr().out
+
+
+def test_a_run_with_the_no_op_backend_shows_the_floor_under_every_compiled_call(tmp_path, capsys):
+    # dynamo: torch.compile with a backend that returns Dynamo's graph untouched
+    run = [("level1/01_a", {"eager": (1.0, True), "inductor": (2.0, True), "llm": (1.6, True), "dynamo": (2.0, True)})]
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(benchmark_json(run)))
+    summary = summarize(read_runs([path]))
+    assert summary.level(1).comparisons[("dynamo", "eager")].geomean == pytest.approx(0.5)
+    assert summary.level(1).comparisons[("llm", "dynamo")].geomean == pytest.approx(1.25)
+    assert main([str(path)]) == 0
+    head = capsys.readouterr().out.splitlines()[3]
+    assert "dynamo vs eager" in head and "llm vs dynamo" in head
+
+
+def test_a_run_without_it_keeps_the_three_columns(run_file):
+    summary = summarize(read_runs([run_file]))
+    assert set(summary.level(1).comparisons) == {("llm", "eager"), ("llm", "inductor"), ("inductor", "eager")}
