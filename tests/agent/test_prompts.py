@@ -70,3 +70,13 @@ def test_compiler_errors_lose_library_frames_and_keep_what_matters():
 
 def test_code_fences_cannot_be_closed_early_by_the_content():
     assert prompts.fence("x = '```'") == "````python\nx = '```'\n````"
+
+
+def test_feedback_says_when_the_figure_is_the_host_time_of_a_call():
+    ev = timed(60.0, eager_us=110.0, inductor_us=39.0)
+    ev.timings["candidate"].update(gpu_median=32.8, steady=60.0)  # GPU-fast, launch-bound
+    text = prompts.feedback_text(ev, 2.0)
+    assert "Your figure is the host time of one call (60 us to issue it; the kernels take 32.8 us on the GPU)" in text
+    assert "fewer kernel launches" in text
+    ev.timings["candidate"].update(gpu_median=60.0, steady=12.0)  # GPU-bound: the kernel is the work
+    assert "host time" not in prompts.feedback_text(ev, 2.0)

@@ -161,7 +161,19 @@ def timing_text(evaluation: Evaluation, baselines: dict | None = None) -> str:
             ratio = base["median"] / cand["median"]
             parts.append(f"{name} {base['median']:.4g} {unit} ({ratio:.2f}x {'faster' if ratio >= 1 else 'SLOWER'} than {name})")
     device = timings.get("device")
-    return "; ".join(parts) + (f" on {device}." if device else ".")
+    return "; ".join(parts) + (f" on {device}." if device else ".") + _host_bound_note(cand)
+
+
+def _host_bound_note(cand: dict) -> str:
+    """Where a candidate's figure is the host time of issuing a call rather than its GPU time,
+    say so: a faster kernel body cannot help it, a leaner forward can."""
+    gpu, host = cand.get("gpu_median"), cand.get("steady")
+    if not gpu or not host or host <= gpu:
+        return ""
+    return (f" Your figure is the host time of one call ({host:.4g} us to issue it; the kernels take "
+            f"{gpu:.4g} us on the GPU): a faster kernel body will not help. Make forward leaner: fewer "
+            "kernel launches (fuse them), no tensors allocated or copied beyond the outputs, no "
+            "per-call Python work that could be done once.")
 
 
 def verification_text(verification: dict) -> str:
