@@ -200,3 +200,18 @@ def test_the_inductor_baseline_compiles_a_reference_with_weights():
     (out,) = lean_inductor(model, [x])()
     with torch.no_grad():
         torch.testing.assert_close(out, model(x))
+
+
+def test_inductor_is_told_to_keep_every_outputs_eager_strides():
+    # torch.compile's own callers mark the outputs whose strides Inductor must keep; ours too
+    from torch._inductor.decomposition import select_decomp_table
+    from torch.fx.experimental.proxy_tensor import make_fx
+
+    from torch_llmbackend.evaluate.inductor import compile_with_inductor
+
+    x = torch.randn(8, 16)
+    for inference in (True, False):
+        graph = make_fx(lambda t: (t.t() * 2, t.sum(0)), decomposition_table=select_decomp_table(), tracing_mode="fake")(x)
+        a, b = compile_with_inductor(graph, [x], inference=inference)([x])
+        assert graph.graph.output_node().meta["user_visible_output_idxs"] == [0, 1]
+        assert a.stride() == (1, 16) and torch.equal(a, x.t() * 2) and torch.allclose(b, x.sum(0))

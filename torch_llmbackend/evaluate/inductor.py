@@ -23,8 +23,21 @@ def compile_with_inductor(graph: torch.fx.GraphModule, example_inputs: list, inf
     from torch._inductor.compile_fx import compile_fx_inner
 
     if not inference:
-        return compile_fx_inner(graph, example_inputs)
-    return compile_fx_inner(inference_passes(graph), example_inputs, is_inference=True)
+        return compile_fx_inner(_outputs_keep_eager_strides(graph), example_inputs)
+    return compile_fx_inner(_outputs_keep_eager_strides(inference_passes(graph)), example_inputs, is_inference=True)
+
+
+def _outputs_keep_eager_strides(graph: torch.fx.GraphModule) -> torch.fx.GraphModule:
+    """Mark every output as seen by the user. Inductor holds only outputs so marked to the
+    strides they have in the traced graph, eager's (graph.get_user_visible_output_strides), and
+    torch.compile's own callers of compile_fx_inner set the mark; without it an output's layout
+    is Inductor's choice, and a user's .view() on an output could fail where eager's works.
+    Every output, as torch marks them for backward and frozen graphs: holding a saved
+    activation to its layout costs at most a copy, never a wrong result."""
+    out = graph.graph.output_node()
+    leaves = torch.utils._pytree.arg_tree_leaves(*out.args)
+    out.meta["user_visible_output_idxs"] = [i for i, n in enumerate(leaves) if isinstance(n, torch.fx.Node)]
+    return graph
 
 
 def inference_passes(graph: torch.fx.GraphModule) -> torch.fx.GraphModule:
