@@ -41,6 +41,7 @@ class Timing:
     seconds: float  # median time of one forward
     correct: bool | None  # None where the run recorded no check
     max_abs_error: float | None = None
+    ran: str = ""  # for backend="llm": what ran per subgraph ("kernel + inductor"), from llm_decisions
 
 
 METRICS = ("wall", "gpu")
@@ -62,8 +63,19 @@ def timings_from_json(data: dict[str, Any], metric: str = "wall") -> list[Timing
         seconds = bench["stats"]["median"] if metric == "wall" else info.get("gpu_time_s")
         if seconds is None:
             continue  # no GPU time recorded (a CPU run)
-        out.append(Timing(problem, level, backend, float(seconds), info.get("correct"), info.get("max_abs_error")))
+        out.append(Timing(problem, level, backend, float(seconds), info.get("correct"), info.get("max_abs_error"),
+                          what_ran(info.get("llm_decisions") or [])))
     return out
+
+
+def what_ran(decisions: list[dict[str, Any]]) -> str:
+    """The distinct choices of a compile, in order, without their figures: "kernel + inductor"."""
+    seen: list[str] = []
+    for d in decisions:
+        choice = str(d.get("runs") or "").split(" (")[0]
+        if choice and choice not in seen:
+            seen.append(choice)
+    return " + ".join(seen)
 
 
 def device_of(data: dict[str, Any]) -> str:
@@ -293,6 +305,23 @@ def draw_chart(summary: RunSummary, path: str | Path, metric: str = "wall") -> N
     plt.close(fig)
 
 
+def render_per_problem(summary: RunSummary) -> str:
+    """One line per problem: each backend's time, llm's speed-ups, and what llm ran."""
+    times = [b for b in (*BACKENDS, "dynamo") if any(b in r.by_backend for r in summary.results)]
+    head = f"{'problem':<44}" + "".join(f"{b + ' us':>13}" for b in times) + f"{'llm/eager':>11}{'llm/ind.':>10}  llm ran"
+    lines = [head, "-" * len(head)]
+    for r in summary.results:
+        row = f"{r.problem:<44}"
+        for b in times:
+            t = r.by_backend.get(b)
+            row += f"{t.seconds * 1e6:>13.1f}" if t else f"{'-':>13}"
+        row += f"{_x(r.speedup('llm', 'eager')):>11}{_x(r.speedup('llm', 'inductor')):>10}"
+        llm = r.by_backend.get("llm")
+        row += "  " + (llm.ran if llm else "") + ("  WRONG" if r.wrong("llm") else "")
+        lines.append(row.rstrip())
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.summary", description=__doc__.split("\n")[0])
     parser.add_argument("runs", nargs="+", help="pytest-benchmark JSON files of one run (merged)")
@@ -300,6 +329,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--png", default=None, help="write the per-problem speed-up chart here")
     parser.add_argument("--metric", choices=METRICS, default="wall",
                         help="wall: synchronized wall-clock median (default); gpu: the kernels' GPU time")
+    parser.add_argument("--per-problem", action="store_true",
+                        help="also one line per problem: each backend's time, llm's speed-ups, what llm ran")
     args = parser.parse_args(argv)
 
     current = read_runs(args.runs, args.metric)
@@ -310,6 +341,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     baseline = (read_runs(args.baseline_run, args.metric), current) if args.baseline_run else None
     print(f"metric: {'wall-clock median per forward' if args.metric == 'wall' else 'GPU kernel time per forward'}")
     print(render(summary, baseline))
+    if args.per_problem:
+        print("\n" + render_per_problem(summary))
     if args.png:
         draw_chart(summary, args.png, args.metric)
         print(f"\nchart: {args.png}")

@@ -143,3 +143,18 @@ def test_a_run_with_the_no_op_backend_shows_the_floor_under_every_compiled_call(
 def test_a_run_without_it_keeps_the_three_columns(run_file):
     summary = summarize(read_runs([run_file]))
     assert set(summary.level(1).comparisons) == {("llm", "eager"), ("llm", "inductor"), ("inductor", "eager")}
+
+
+def test_per_problem_lines_give_each_time_the_speed_ups_and_what_llm_ran(tmp_path, capsys):
+    data = benchmark_json(RUN)
+    for bench in data["benchmarks"]:
+        if bench["name"] == "test_problem[level1/01_a-llm]":
+            bench["extra_info"]["llm_decisions"] = [
+                {"runs": "kernel"}, {"runs": "inductor (46.3 us vs eager 110.2 us)"}, {"runs": "kernel"}]
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(data))
+    assert main([str(path), "--per-problem"]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.startswith("level")}
+    assert lines["level1/01_a"].split()[1:] == ["4000000.0", "2000000.0", "1000000.0", "4.00x", "2.00x", "kernel", "+", "inductor"]
+    assert lines["level2/02_d"].endswith("WRONG")  # fast but wrong stays visible
+    assert lines["level3/01_e"].split()[3:5] == ["-", "n/a"]  # llm not timed
