@@ -131,7 +131,7 @@ def test_custom_op(benchmark, kernel):
 def test_kernel_slot_called_directly(benchmark, kernel):
     """What a stitched graph run as Python calls (runtime.call_directly): the op's slot."""
     _, op, x = kernel
-    slot = runtime._SLOTS[op.name().split("::", 1)[1]]
+    slot = runtime.slot_of(op)
     _time(benchmark, "kernel slot (direct)", _calls(lambda: slot(x)))
 
 

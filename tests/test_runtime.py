@@ -15,15 +15,22 @@ def _graph_calling(op, as_tuple: bool = False) -> torch.fx.GraphModule:
     return torch.fx.GraphModule(torch.nn.Module(), graph)
 
 
-def test_a_graph_run_as_python_calls_the_kernel_without_the_dispatcher():
-    spec = TensorSpec((4,), (1,), "float32", "cpu")
+SPEC = TensorSpec((4,), (1,), "float32", "cpu")
+
+
+def _counting_op(key: str):
+    """The op for `key` with a kernel that triples its input, and the list of its calls."""
     calls = []
 
     def kernel(x):
         calls.append(x)
         return x * 3
 
-    op = runtime.kernel_op("f00d" * 8, kernel, [spec], [spec])
+    return runtime.kernel_op(key, kernel, [SPEC], [SPEC]), calls
+
+
+def test_a_graph_run_as_python_calls_the_kernel_without_the_dispatcher():
+    op, calls = _counting_op("f00d" * 8)
     gm = _graph_calling(op)
     x = torch.arange(4.0)
     assert torch.equal(gm(x), x * 4) and "llmbackend" in gm.code
@@ -31,7 +38,7 @@ def test_a_graph_run_as_python_calls_the_kernel_without_the_dispatcher():
     assert "torch.ops.llmbackend" not in gm.code and runtime.op_name_for("f00d" * 8) in gm.code
     assert torch.equal(gm(x), x * 4) and len(calls) == 2
 
-    runtime.kernel_op("f00d" * 8, lambda x: x * 5, [spec], [spec])  # a new winner for the key
+    runtime.kernel_op("f00d" * 8, lambda x: x * 5, [SPEC], [SPEC])  # a new winner for the key
     assert torch.equal(gm(x), x * 6)  # the slot is re-pointed in place, direct callers included
 
 
@@ -43,14 +50,7 @@ def test_inductor_compiles_the_rest_of_a_stitched_inference_graph_around_the_ker
     from torch_llmbackend.backend import _inductor_decomposed
     from torch_llmbackend.evaluate.inductor import compile_with_inductor
 
-    spec = TensorSpec((4,), (1,), "float32", "cpu")
-    calls = []
-
-    def kernel(x):
-        calls.append(x)
-        return x * 3
-
-    op = runtime.kernel_op("beef" * 8, kernel, [spec], [spec])
+    op, calls = _counting_op("beef" * 8)
     fake_mode = FakeTensorMode()
     fake_x = fake_mode.from_tensor(torch.empty(4))
     lowered = _inductor_decomposed(_graph_calling(op, as_tuple=True), [fake_x])

@@ -87,6 +87,11 @@ def stitch(gm: torch.fx.GraphModule, sub: Subgraph, op) -> None:
         graph.erase_node(n)
 
 
+def slot_of(op) -> _KernelSlot:
+    """The slot behind one of our ops (an OpOverload from kernel_op)."""
+    return _SLOTS[op.name().split("::", 1)[1]]
+
+
 def call_directly(gm: torch.fx.GraphModule) -> torch.fx.GraphModule:
     """For a stitched graph that runs as Python (nothing left for Inductor): call each kernel's
     slot itself rather than its op through the dispatcher, which costs a few microseconds per
@@ -95,7 +100,7 @@ def call_directly(gm: torch.fx.GraphModule) -> torch.fx.GraphModule:
     for node in gm.graph.nodes:
         target = node.target
         if node.op == "call_function" and isinstance(target, torch._ops.OpOverload) and target.namespace == _NAMESPACE:
-            node.target = _SLOTS[target.name().split("::", 1)[1]]
+            node.target = slot_of(target)
             changed = True
     if changed:
         gm.recompile()
