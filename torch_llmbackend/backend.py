@@ -6,7 +6,7 @@ point only). It orchestrates and knows no LLM and no kernel language:
     -> stitch winners as custom ops -> the rest through Inductor or eager
     -> back to Dynamo; an inference graph without AOTAutograd's runtime wrapper where that
        wrapper would do nothing (_DirectInference), and on a GPU only if it beats Dynamo's
-       graph run eagerly (whole_graph.py).
+       graph run eagerly, replayed as a CUDA graph where that is faster (whole_graph.py).
 
 Nothing here may make a model wrong: a kernel is used only after it passed verification on this
 machine, and every failure on the way falls back with the reason in the report.
@@ -75,7 +75,7 @@ def llm_backend(gm: torch.fx.GraphModule, example_inputs, options: dict | None =
     device_type = _device_type(example_inputs)
     if chosen is not None and direct.repeatable and device_type in whole_graph.DEVICE_TYPES \
             and opts.fallback == "auto" and opts.prefer == "fastest":
-        chosen = whole_graph.faster_of_compiled_and_eager(chosen, gm.forward, example_inputs, session.rows, device_type)
+        chosen = whole_graph.fastest(chosen, gm.forward, example_inputs, session.rows, device_type, opts.cuda_graphs)
     session.log_table()  # the inference graph's, with what runs in the end
     return chosen or wrapped
 

@@ -45,6 +45,7 @@ class Options:
     prefer: str = "fastest"  # "kernel": use a verified kernel even when a baseline is faster
     min_subgraph_ops: int = 1  # compute ops a subgraph needs before it is worth a kernel
     use_shipped_bundle: bool = True
+    cuda_graphs: bool = True  # on a GPU, replay an inference graph as a CUDA graph where timed faster
     # storage
     cache_dir: str = field(default_factory=default_cache_dir)
     # LLM endpoint (OpenAI-compatible)

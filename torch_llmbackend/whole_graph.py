@@ -27,6 +27,7 @@ log = logging.getLogger("torch_llmbackend")
 # Where timing the whole graph tells what the model will see. Not the CPU: there the Gemmini
 # target's kernels run on a simulator (judged in simulated cycles), and the rest is Inductor.
 DEVICE_TYPES = ("cuda",)
+GRAPH_MARGIN = 0.95  # a replay must be this much faster than a plain call to be kept
 
 
 def draws_random_numbers(graph: torch.fx.GraphModule) -> bool:
@@ -38,17 +39,27 @@ def draws_random_numbers(graph: torch.fx.GraphModule) -> bool:
     )
 
 
+def fastest(compiled: Callable, eager: Callable, example_inputs: list, rows: list[dict[str, Any]],
+            device_type: str, cuda_graphs: bool) -> Callable:
+    """What runs the graph: the faster of `compiled` and `eager`, then, if `cuda_graphs`, that
+    one replayed as a CUDA graph where the replay is faster."""
+    from .evaluate.timing import capturing
+
+    if capturing(device_type):  # compiled inside the user's CUDA-graph capture: no timing there
+        log.info("the compiled graph runs untimed: compiled while a CUDA graph was being captured")
+        return compiled
+    chosen = faster_of_compiled_and_eager(compiled, eager, example_inputs, rows, device_type)
+    return replayed_if_faster(chosen, example_inputs, rows, device_type) if cuda_graphs else chosen
+
+
 def faster_of_compiled_and_eager(compiled: Callable, eager: Callable, example_inputs: list,
                                  rows: list[dict[str, Any]], device_type: str) -> Callable:
     """`compiled` or `eager` (both called as f(*inputs)), whichever is faster by the evaluator's
     timing rule (the larger of cold GPU time and the host time of a call; each timed twice,
     taking turns, its best kept: see timing.measure_alternating); a tie goes to eager,
     which carries no risk. When eager wins, every report row of the compile says so in `runs`."""
-    from .evaluate.timing import capturing, measure_alternating
+    from .evaluate.timing import measure_alternating
 
-    if capturing(device_type):  # compiled inside the user's CUDA-graph capture: no timing there
-        log.info("the compiled graph runs untimed: compiled while a CUDA graph was being captured")
-        return compiled
     args = list(example_inputs)
     try:
         with unset_fake_temporarily():
@@ -65,3 +76,30 @@ def faster_of_compiled_and_eager(compiled: Callable, eager: Callable, example_in
         return eager
     log.info("the compiled graph runs: %.1f us per call, eager %.1f us", t_compiled, t_eager)
     return compiled
+
+
+def replayed_if_faster(chosen: Callable, example_inputs: list, rows: list[dict[str, Any]], device_type: str) -> Callable:
+    """`chosen` replayed as CUDA graphs (cuda_graph.CudaGraphCall) if that is timed faster by
+    GRAPH_MARGIN, else `chosen`. The margin pays for what a replay holds: two captures' memory
+    pools. Every report row then ends in ", CUDA graph (replay us vs plain us)"."""
+    from .cuda_graph import CudaGraphCall, GraphUnavailable
+    from .evaluate.timing import measure_alternating
+
+    args = list(example_inputs)
+    with unset_fake_temporarily():
+        try:
+            graphed = CudaGraphCall(chosen, args)
+            t_plain, t_graph = (t.median for t in measure_alternating([lambda: chosen(*args), lambda: graphed(*args)], device_type))
+        except GraphUnavailable as e:
+            log.info("no CUDA graph: %s", e)
+            return chosen
+        except Exception as e:  # a capture that failed (an op that syncs, out of memory): plain calls
+            log.warning("could not replay the graph as a CUDA graph (%s: %s); it runs without", type(e).__name__, e)
+            return chosen
+    if t_graph >= GRAPH_MARGIN * t_plain:
+        log.info("the graph runs without CUDA graphs: replay %.1f us, plain %.1f us per call", t_graph, t_plain)
+        return chosen
+    for row in rows:
+        row["runs"] = f"{row['runs']}, CUDA graph ({t_graph:.1f} us vs {t_plain:.1f} us)"
+    log.info("the graph is replayed as a CUDA graph: %.1f us per call, plain %.1f us", t_graph, t_plain)
+    return graphed
