@@ -63,7 +63,7 @@ def test_a_buffer_is_replayed_again_once_its_outputs_are_dropped(on_cpu):
         view = out[0][1:]  # a view keeps the storage alive as well
         del view
     assert graphed.plain_calls == 0
-    assert sum(r.graph.replays for r in graphed.replays) == 6
+    assert sum(r.graph.replays for r in graphed.replays) == 6 + cuda_graph.BUFFERS  # one check per capture
     torch.testing.assert_close(out, _block(x, w))
 
 
@@ -86,6 +86,20 @@ def test_inputs_that_keep_moving_end_in_plain_calls(on_cpu):
         x = torch.randn(4, 8) if graphed.captures < cuda_graph.MAX_CAPTURES else x
         torch.testing.assert_close(graphed(x, w), _block(x, w))
     assert graphed.captures <= cuda_graph.MAX_CAPTURES
+
+
+def test_work_that_escaped_the_capture_is_caught_before_any_replay_is_used(on_cpu, monkeypatch):
+    class _Escaped(_SimulatedGraph):
+        def replay(self):  # the capture recorded nothing: a replay leaves the outputs as they were
+            self.replays += 1
+
+    def escaped_capture(fn, args, stream):
+        outputs = [o.clone() for o in fn(*args)]  # right for these inputs, by the capture's own run
+        return _Escaped(fn, args, outputs), outputs
+
+    monkeypatch.setattr(cuda_graph, "capture_cuda", escaped_capture)
+    with pytest.raises(RuntimeError, match="differs from a plain call"):
+        CudaGraphCall(_block, [torch.randn(4, 8), torch.randn(8, 3)])
 
 
 def test_what_cannot_be_captured_says_why(on_cpu):

@@ -19,7 +19,8 @@ What a replay must keep the same as a call:
   reading on another stream is never overwritten (the caching allocator's own rule).
 - Nothing else is observable: graphs that draw random numbers never get here, and every input
   and output is a CUDA tensor of one device.
-Any failure to capture leaves the plain callable in place (GraphUnavailable says why).
+Each capture is checked once: a replay over outputs filled with NaN must give what a plain call
+gives. Any failure to capture leaves the plain callable in place (GraphUnavailable says why).
 """
 from __future__ import annotations
 
@@ -103,6 +104,7 @@ class CudaGraphCall:
             outputs = list(outputs)
             if not all(isinstance(o, torch.Tensor) and o.device == self.device for o in outputs):
                 raise GraphUnavailable("an output is not a tensor on the inputs' device")
+            _check_replay(graph, outputs, self.fn(*inputs))
             replays.append(_Replay(graph, copied, outputs, _storage_refs(outputs)))
         self.replays, self.turn = replays, 0
 
@@ -166,6 +168,21 @@ def capture_cuda(fn: Callable, args: list[torch.Tensor], stream) -> tuple[Any, S
     if pool > MAX_POOL_SHARE * free:
         raise GraphUnavailable(f"a capture would hold {pool / 2**20:.0f} MiB of the {free / 2**20:.0f} MiB free")
     return graph, outputs
+
+
+def _check_replay(graph, outputs: list[torch.Tensor], expected) -> None:
+    """One replay over outputs first filled with NaN (floating) or -1 must give what a plain call
+    gives. Catches work that escaped the capture, such as a kernel launched on a stream of its
+    own (it ran once during the capture, so its results would otherwise look right for these
+    inputs and go stale for the next). A model whose outputs hold NaN gets no replay."""
+    for o in outputs:
+        o.fill_(float("nan") if o.is_floating_point() or o.is_complex() else -1)
+    graph.replay()
+    for i, (got, want) in enumerate(zip(outputs, expected)):
+        same = got.shape == want.shape and got.dtype == want.dtype and (
+            torch.allclose(got, want, rtol=1e-5, atol=1e-6) if got.is_floating_point() else torch.equal(got, want))
+        if not same:
+            raise RuntimeError(f"output {i} of a replay differs from a plain call's (work outside the capture?)")
 
 
 def _raw_stream(device: torch.device) -> int | None:
