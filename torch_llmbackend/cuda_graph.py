@@ -15,8 +15,8 @@ What a replay must keep the same as a call:
   must not be written again. There are two captures, replayed in turn; one is replayed only once
   no tensor outside this object shares storage with its outputs (storage use counts back to
   what they were right after capture). A caller that keeps both sets alive gets a plain call.
-- Streams. Replays run only on the stream current at capture: memory the user may still be
-  reading on another stream is never overwritten (the caching allocator's own rule).
+- Streams. Replays run only on the device and stream current at capture: memory the user may
+  still be reading on another stream is never overwritten (the caching allocator's own rule).
 - Nothing else is observable: graphs that draw random numbers never get here, and every input
   and output is a CUDA tensor of one device.
 Each capture is checked once: a replay over outputs filled with NaN must give what a plain call
@@ -77,7 +77,9 @@ class CudaGraphCall:
             raise GraphUnavailable(f"inputs are on {self.device}, not a CUDA device")
         self.fn, self._capture = fn, capture or capture_cuda
         self.stream = torch.cuda.current_stream(self.device) if self.device.type == "cuda" else None
-        self.raw_stream = _raw_stream(self.device)
+        self.launch_point = _launch_point(self.device)
+        if self.launch_point is not None and self.launch_point[0] != self.device.index:
+            raise GraphUnavailable(f"the current device is not the inputs' ({self.device})")
         self.copied_idx: list[int] = []
         self.captures = 0
         self.plain_calls = 0  # calls that ran fn itself (both buffers held, input moved too often...)
@@ -117,7 +119,7 @@ class CudaGraphCall:
             self._lock.release()
 
     def _replay(self, args):
-        if _raw_stream(self.device) != self.raw_stream or _capturing(self.device):
+        if _launch_point(self.device) != self.launch_point or _capturing(self.device):
             return self._plain(args)
         if [args[i].data_ptr() for i in self.in_place_idx] != self.in_place_ptrs:
             moved = [i for i, p in zip(self.in_place_idx, self.in_place_ptrs) if args[i].data_ptr() != p]
@@ -152,6 +154,11 @@ def capture_cuda(fn: Callable, args: list[torch.Tensor], stream) -> tuple[Any, S
     the memory free before it is given back (GraphUnavailable): a replay's memory is held for as
     long as the compiled model lives, and must not crowd out the user's own."""
     device = args[0].device
+    with torch.cuda.device(device):
+        return _capture_on(device, fn, args, stream)
+
+
+def _capture_on(device: torch.device, fn: Callable, args: list[torch.Tensor], stream) -> tuple[Any, Sequence[torch.Tensor]]:
     side = torch.cuda.Stream(device=device)
     side.wait_stream(stream)
     with torch.cuda.stream(side):
@@ -179,16 +186,26 @@ def _check_replay(graph, outputs: list[torch.Tensor], expected) -> None:
         o.fill_(float("nan") if o.is_floating_point() or o.is_complex() else -1)
     graph.replay()
     for i, (got, want) in enumerate(zip(outputs, expected)):
-        same = got.shape == want.shape and got.dtype == want.dtype and (
-            torch.allclose(got, want, rtol=1e-5, atol=1e-6) if got.is_floating_point() else torch.equal(got, want))
+        if got.shape == want.shape and got.dtype == want.dtype and not got.is_floating_point():
+            same = torch.equal(got, want)
+        elif got.shape == want.shape and got.dtype == want.dtype:
+            # loose: kernels with atomics may round differently from run to run; NaN never passes
+            tol = 1e-3 if got.element_size() >= 4 else 1e-2
+            scale = float(want.abs().max()) if want.numel() else 0.0
+            same = torch.allclose(got, want, rtol=tol, atol=tol * max(scale, 1e-6))
+        else:
+            same = False
         if not same:
             raise RuntimeError(f"output {i} of a replay differs from a plain call's (work outside the capture?)")
 
 
-def _raw_stream(device: torch.device) -> int | None:
-    """The current stream's handle: cheaper per call than a Stream object and its comparison."""
-    return torch._C._cuda_getCurrentRawStream(device.index if device.index is not None else torch.cuda.current_device()) \
-        if device.type == "cuda" else None
+def _launch_point(device: torch.device) -> tuple[int, int] | None:
+    """Where a replay would launch: the current device and its current stream's handle (cheaper
+    per call than a Stream object and its comparison)."""
+    if device.type != "cuda":
+        return None
+    index = torch._C._cuda_getDevice()
+    return index, torch._C._cuda_getCurrentRawStream(index)
 
 
 def _capturing(device: torch.device) -> bool:
