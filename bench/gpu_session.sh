@@ -7,6 +7,7 @@
 #   bundle-level1|2|3  the curated Triton kernels of bench/curated/catalog.py for that level -> cache/
 #   model     tests/gpu/test_model_gpu.py only
 #   launch    tests/gpu/test_triton_launch_gpu.py only (Triton fast launch stays right)
+#   graphs    tests/gpu/test_cuda_graph_gpu.py and test_model_gpu.py (CUDA-graph replay stays right)
 #   suite-level1, suite-level2-3, ...  the suite for those levels only -> $OUT/<step>.json
 #             (BENCH_BACKENDS=eager,inductor,llm,dynamo adds the no-op torch.compile backend)
 #   demo      llmbackend demo
@@ -30,6 +31,7 @@ for step in "$@"; do
            python3 -m bench.make_bundle --problems "${step#bundle-}" --target triton 2>&1 | grep -v Warning | tee "$OUT/$step.log" | tail -60
            tar czf "$OUT/bundle.tgz" cache ;;
     model) python3 -m pytest tests/gpu/test_model_gpu.py -m gpu -q -rs -p no:cacheprovider 2>&1 | tail -8 ;;
+    graphs) python3 -m pytest tests/gpu/test_cuda_graph_gpu.py tests/gpu/test_model_gpu.py -m gpu -q -s -rs -p no:cacheprovider 2>&1 | grep -v Warning | tail -30 ;;
     launch) python3 -m pytest tests/gpu/test_triton_launch_gpu.py -m gpu -q -s -rs -p no:cacheprovider 2>&1 | grep -E "passed|failed|Error" ;;
     demo) llmbackend demo 2>&1 | tail -12 ;;
     suite) python3 -m pytest bench/bench_problems.py --benchmark-enable -q -p no:cacheprovider --benchmark-json "$OUT/suite.json" 2>&1 | tail -15
