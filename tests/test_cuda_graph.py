@@ -32,8 +32,20 @@ def simulated_capture(fn, args, stream):
 
 @pytest.fixture
 def on_cpu(monkeypatch):
+    """Captures simulated on the CPU; back-to-back timings answer from the list returned (each
+    callable is called once, so what it returns is checked too), by default a replay at half
+    a plain call's time."""
     monkeypatch.setattr(cuda_graph, "DEVICE_TYPES", ("cpu",))
     monkeypatch.setattr(cuda_graph, "capture_cuda", simulated_capture)
+    figures = []
+
+    def fake_back_to_back(fns, device_type, calls=20, rounds=3):
+        for fn in fns:
+            fn()
+        return [figures.pop(0) for _ in fns] if figures else [100.0] + [50.0] * (len(fns) - 1)
+
+    monkeypatch.setattr(timing, "back_to_back_alternating", fake_back_to_back)
+    return figures
 
 
 def _block(x, w):
@@ -76,6 +88,16 @@ def test_an_input_that_moves_is_copied_in_after_one_new_capture(on_cpu):
         torch.testing.assert_close(graphed(x, w), _block(x, w))
     assert graphed.captures == 2 and graphed.copied_idx == [0]
     assert graphed.plain_calls == 0
+
+
+def test_an_input_that_moves_runs_plainly_where_copying_it_in_costs_the_gain(on_cpu):
+    on_cpu.extend([100.0, 98.0])  # plain, replay with the copy
+    w = torch.randn(8, 3)
+    graphed = CudaGraphCall(_block, [torch.randn(4, 8), w])
+    xs = [torch.randn(4, 8) for _ in range(3)]
+    for x in xs:
+        torch.testing.assert_close(graphed(x, w), _block(x, w))
+    assert graphed.plain_calls == 3 and graphed.replays == []
 
 
 def test_inputs_that_keep_moving_end_in_plain_calls(on_cpu):
@@ -125,14 +147,16 @@ class _Scale(torch.nn.Module):
 
 @pytest.fixture
 def timed_on_cpu(on_cpu, monkeypatch):
-    """The whole-graph check let onto the CPU; the clock answers from `figures` in order."""
+    """The whole-graph check let onto the CPU: measure_alternating answers (compiled, eager)
+    from `figures["plain"]`, the back-to-back timing (plain winner, compiled replayed, eager
+    replayed) from `on_cpu`."""
     monkeypatch.setattr(whole_graph, "DEVICE_TYPES", ("cpu",))
-    figures = []
+    figures = {"plain": [80.0, 120.0], "replay": on_cpu}
 
     def fake_measure_alternating(fns, device_type, rounds=2):
         for fn in fns:
             fn()
-        return [Timing(figures.pop(0), 0.0, 0.0, 1) for _ in fns]
+        return [Timing(us, 0.0, 0.0, 1) for us in figures["plain"]]
 
     monkeypatch.setattr(timing, "measure_alternating", fake_measure_alternating)
     return figures
@@ -142,23 +166,32 @@ def _compile(cache_dir, **options):
     return torch.compile(_Scale(), backend="llm", options={"cache_dir": cache_dir, "mode": "offline", **options})
 
 
-@pytest.mark.parametrize("plain_us, replay_us, replayed", [(100.0, 40.0, True), (100.0, 96.0, False)])
-def test_a_replay_runs_only_where_it_is_timed_faster(cache_dir, timed_on_cpu, plain_us, replay_us, replayed):
-    timed_on_cpu.extend([80.0, 120.0, plain_us, replay_us])  # compiled beats eager, then the replay check
+@pytest.mark.parametrize("plain, replays, runs", [
+    ([80.0, 120.0], [100.0, 40.0, 60.0], "{compiled}, CUDA graph (40.0 us vs plain 100.0 us)"),
+    ([80.0, 120.0], [100.0, 70.0, 40.0], "eager, whole graph, CUDA graph (40.0 us vs plain 100.0 us)"),
+    ([120.0, 80.0], [100.0, 40.0, 60.0], "{compiled}, CUDA graph (40.0 us vs plain 100.0 us)"),
+    ([120.0, 80.0], [100.0, 70.0, 40.0], "eager, whole graph (80.0 us vs compiled 120.0 us), CUDA graph (40.0 us vs plain 100.0 us)"),
+    ([80.0, 120.0], [100.0, 96.0, 97.0], "{compiled}"),  # within the margin: no replay
+])
+def test_the_fastest_replay_runs_where_it_beats_the_plain_winner(cache_dir, timed_on_cpu, plain, replays, runs):
     x, w = torch.randn(4, 8), torch.randn(8, 3)
     with torch.no_grad():
+        _compile(cache_dir, cuda_graphs=False)(x, w)  # compiled wins: the rows as compiled
+        compiled_runs = [r["runs"] for r in torch_llmbackend.report()]
+        torch._dynamo.reset()
+        timed_on_cpu["plain"], timed_on_cpu["replay"][:] = plain, replays
         fn = _compile(cache_dir)
         outs = [fn(x, w) for _ in range(3)]
     for out in outs:
         torch.testing.assert_close(out, _Scale()(x, w))
-    rows = torch_llmbackend.report()
-    assert rows and all(("CUDA graph (40.0 us vs 100.0 us)" in r["runs"]) == replayed for r in rows), rows
+    got = [r["runs"] for r in torch_llmbackend.report()]
+    assert got == [runs.format(compiled=c) for c in compiled_runs]
 
 
 def test_cuda_graphs_can_be_switched_off(cache_dir, timed_on_cpu):
-    timed_on_cpu.extend([80.0, 120.0, 100.0, 40.0])
+    timed_on_cpu["replay"][:] = [100.0, 40.0, 40.0]
     x, w = torch.randn(4, 8), torch.randn(8, 3)
     with torch.no_grad():
         _compile(cache_dir, cuda_graphs=False)(x, w)
-    assert timed_on_cpu == [100.0, 40.0]  # the replay was never timed
+    assert timed_on_cpu["replay"] == [100.0, 40.0, 40.0]  # no replay was timed
     assert not any("CUDA graph" in r["runs"] for r in torch_llmbackend.report())

@@ -9,7 +9,8 @@ What a replay must keep the same as a call:
 - Inputs. A graph reads its inputs where they lay at capture. Each input is read either in place
   (the address checked on every call) or copied first into a buffer of ours. All start in place;
   an input found at another address is copied from then on, which takes a new capture (at most
-  MAX_CAPTURES sets; after that every call runs plainly). Inputs are never written: only graphs
+  MAX_CAPTURES sets; after that every call runs plainly), kept only if a replay, copies
+  included, is still timed faster than a plain call. Inputs are never written: only graphs
   that mutate no input get here (see whole_graph).
 - Outputs. A replay writes its outputs where the capture put them, so outputs a user still holds
   must not be written again. There are two captures, replayed in turn; one is replayed only once
@@ -37,6 +38,7 @@ DEVICE_TYPES = ("cuda",)  # where a capture can be made (tests let a simulated o
 MAX_CAPTURES = 3  # sets of captures per graph: the first, and two for inputs that moved
 BUFFERS = 2  # captures per set, replayed in turn, so the last call's outputs may stay alive
 MAX_POOL_SHARE = 0.125  # of the free GPU memory, per capture
+COPY_MARGIN = 0.95  # a replay that copies inputs in must be this much faster than a plain call
 
 
 class GraphUnavailable(Exception):
@@ -127,11 +129,16 @@ class CudaGraphCall:
                 return self._plain(args)
             try:
                 self._recapture(list(args), moved)
+                faster = self._copies_pay(args)
             except Exception as e:  # out of memory, say: plain calls from now on
                 log.warning("could not capture the graph again (%s: %s); it runs without CUDA graphs", type(e).__name__, e)
-                self.captures = MAX_CAPTURES
-                self.replays = []
+                faster = False
+            if not faster:
+                self.captures, self.replays = MAX_CAPTURES, []
                 return self._plain(args)
+        return self._replay_into_free_buffer(args)
+
+    def _replay_into_free_buffer(self, args):
         for k in range(len(self.replays)):
             r = self.replays[(self.turn + k) % len(self.replays)]
             if r.free():
@@ -141,6 +148,21 @@ class CudaGraphCall:
                 r.graph.replay()
                 return self.kind(o.detach() for o in r.outputs)  # new tensors on the same storage
         return self._plain(args)  # the caller holds every set of outputs
+
+    def _copies_pay(self, args) -> bool:
+        """After a capture that copies moved inputs in: is a replay, copies included, still
+        faster than a plain call? The choice to replay was timed with every input in place, and
+        copying a large input costs GPU time a plain call does not pay. Timed once, here, on
+        the caller's inputs (a few milliseconds, once)."""
+        from .evaluate import timing
+
+        t_plain, t_replay = timing.back_to_back_alternating(
+            [lambda: self.fn(*args), lambda: self._replay_into_free_buffer(args)], self.device.type)
+        if t_replay < COPY_MARGIN * t_plain:
+            return True
+        log.info("inputs now move between calls; copying them in makes a replay no faster (%.1f us vs %.1f us "
+                 "plain): the graph runs without CUDA graphs", t_replay, t_plain)
+        return False
 
     def _plain(self, args):
         self.plain_calls += 1

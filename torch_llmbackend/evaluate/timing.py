@@ -36,6 +36,7 @@ STEADY_CALLS, STEADY_BATCHES = 10, 5
 MAX_LEAD_US = 50_000  # the longest the GPU is held asleep ahead of a timed call
 CPU_RUNS, CPU_WARMUP = 10, 1  # CPU figures only serve the tests (the interpreter is slow)
 LONG_CALL_US, LONG_CALL_RUNS = 5_000.0, 3  # see measure_alternating
+BACK_TO_BACK_CALLS, BACK_TO_BACK_ROUND_US = 20, 20_000.0  # see back_to_back_alternating
 L2_FLUSH_BYTES = 256 * 1024 * 1024
 
 # Dense peak FLOP/s by dtype (no sparsity; fp32 without TF32, which verification turns off)
@@ -96,6 +97,29 @@ def measure_alternating(fns: list[Callable[[], object]], device_type: str, round
             if best[i] is None or t.median < best[i].median:
                 best[i] = t
     return best  # type: ignore[return-value]
+
+
+def back_to_back_alternating(fns: list[Callable[[], object]], device_type: str, calls: int = BACK_TO_BACK_CALLS,
+                             rounds: int = 3) -> list[float]:
+    """Per-call time of `calls` calls issued back to back and one synchronize at the end, for
+    each callable in turns, best of `rounds`: what a loop of calls sees, host and GPU overlapped,
+    caches warm. For choosing between callables that run the same kernels and differ only in
+    how they are issued (a CUDA-graph replay against a plain call), where measure()'s cold-L2
+    GPU figure is the same for both and would hide the host time a replay saves. A round lasts
+    about BACK_TO_BACK_ROUND_US at most: long calls are counted fewer times."""
+    sync = _synchronizer(device_type)
+    first = [_synchronized_us(fn, sync) for fn in fns]  # warm-up, and the length of a call
+    n = max(1, min(calls, int(BACK_TO_BACK_ROUND_US / max(max(first), 1e-3))))
+    best = [float("inf")] * len(fns)
+    for _ in range(rounds):
+        for i, fn in enumerate(fns):
+            sync()
+            t0 = time.perf_counter()
+            for _ in range(n):
+                fn()
+            sync()
+            best[i] = min(best[i], (time.perf_counter() - t0) * 1e6 / n)
+    return best
 
 
 def capturing(device_type: str) -> bool:
