@@ -100,6 +100,25 @@ def test_an_input_that_moves_runs_plainly_where_copying_it_in_costs_the_gain(on_
     assert graphed.plain_calls == 3 and graphed.replays == []
 
 
+def test_a_capture_that_fails_later_leaves_plain_calls(on_cpu, caplog):
+    made = []
+
+    def fails_after_the_first_set(fn, args, stream):
+        made.append(1)
+        if len(made) > cuda_graph.BUFFERS:
+            raise RuntimeError("CUDA out of memory (simulated)")
+        return simulated_capture(fn, args, stream)
+
+    w = torch.randn(8, 3)
+    graphed = CudaGraphCall(_block, [torch.randn(4, 8), w], capture=fails_after_the_first_set)
+    with caplog.at_level("WARNING", logger="torch_llmbackend"):
+        for _ in range(3):
+            x = torch.randn(4, 8)  # moves: a new capture is needed, and fails
+            torch.testing.assert_close(graphed(x, w), _block(x, w))
+    assert "could not capture the graph again" in caplog.text
+    assert graphed.plain_calls == 3
+
+
 def test_inputs_that_keep_moving_end_in_plain_calls(on_cpu):
     graphed = CudaGraphCall(_block, [torch.randn(4, 8), torch.randn(8, 3)])
     x = torch.randn(4, 8)
