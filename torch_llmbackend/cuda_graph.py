@@ -95,6 +95,7 @@ class CudaGraphCall:
         self.in_place_idx = in_place
         self.in_place_ptrs = [inputs[i].data_ptr() for i in in_place]
         self.captures += 1
+        expected = self.fn(*inputs)  # what each capture's checking replay must give
         replays = []
         for _ in range(BUFFERS):
             copied = {i: _buffer_like(inputs[i]) for i in self.copied_idx}
@@ -108,7 +109,7 @@ class CudaGraphCall:
             outputs = list(outputs)
             if not all(isinstance(o, torch.Tensor) and o.device == self.device for o in outputs):
                 raise GraphUnavailable("an output is not a tensor on the inputs' device")
-            _check_replay(graph, outputs, self.fn(*inputs))
+            _check_replay(graph, outputs, expected)
             replays.append(_Replay(graph, copied, outputs, _storage_refs(outputs)))
         self.replays, self.turn = replays, 0
 
@@ -185,8 +186,7 @@ def _capture_on(device: torch.device, fn: Callable, args: list[torch.Tensor], st
     side.wait_stream(stream)
     with torch.cuda.stream(side):
         fn(*args)
-    stream.wait_stream(side)
-    torch.cuda.synchronize(device)
+    torch.cuda.synchronize(device)  # the warm-up done on every stream, before memory is read
     torch.cuda.empty_cache()  # so the growth of reserved memory below is the pool's alone
     free, reserved = torch.cuda.mem_get_info(device)[0], torch.cuda.memory_reserved(device)
     graph = torch.cuda.CUDAGraph()
@@ -208,15 +208,14 @@ def _check_replay(graph, outputs: list[torch.Tensor], expected) -> None:
         o.fill_(float("nan") if o.is_floating_point() or o.is_complex() else -1)
     graph.replay()
     for i, (got, want) in enumerate(zip(outputs, expected)):
-        if got.shape == want.shape and got.dtype == want.dtype and not got.is_floating_point():
+        if got.shape != want.shape or got.dtype != want.dtype:
+            same = False
+        elif not got.is_floating_point():
             same = torch.equal(got, want)
-        elif got.shape == want.shape and got.dtype == want.dtype:
-            # loose: kernels with atomics may round differently from run to run; NaN never passes
+        else:  # loose: kernels with atomics may round differently from run to run; NaN never passes
             tol = 1e-3 if got.element_size() >= 4 else 1e-2
             scale = float(want.abs().max()) if want.numel() else 0.0
             same = torch.allclose(got, want, rtol=tol, atol=tol * max(scale, 1e-6))
-        else:
-            same = False
         if not same:
             raise RuntimeError(f"output {i} of a replay differs from a plain call's (work outside the capture?)")
 
@@ -231,7 +230,9 @@ def _launch_point(device: torch.device) -> tuple[int, int] | None:
 
 
 def _capturing(device: torch.device) -> bool:
-    """The user is capturing a CUDA graph of their own (their capture records plain calls)."""
+    """The user is capturing a CUDA graph of their own (their capture records plain calls).
+    timing.capturing asks the same through torch.cuda's public call, which also checks CUDA is
+    available; this one runs on every call of a replay, so it asks the C function directly."""
     return device.type == "cuda" and torch._C._cuda_isCurrentStreamCapturing()
 
 
