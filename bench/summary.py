@@ -69,10 +69,11 @@ def timings_from_json(data: dict[str, Any], metric: str = "wall") -> list[Timing
 
 
 def what_ran(decisions: list[dict[str, Any]]) -> str:
-    """The distinct choices of a compile, in order, without their figures: "kernel + inductor"."""
+    """The distinct choices of a compile, in order, without their figures: "kernel + inductor",
+    "inductor, CUDA graph"."""
     seen: list[str] = []
     for d in decisions:
-        choice = str(d.get("runs") or "").split(" (")[0]
+        choice = re.sub(r" \([^()]*\)", "", str(d.get("runs") or ""))
         if choice and choice not in seen:
             seen.append(choice)
     return " + ".join(seen)

@@ -151,10 +151,15 @@ def test_per_problem_lines_give_each_time_the_speed_ups_and_what_llm_ran(tmp_pat
         if bench["name"] == "test_problem[level1/01_a-llm]":
             bench["extra_info"]["llm_decisions"] = [
                 {"runs": "kernel"}, {"runs": "inductor (46.3 us vs eager 110.2 us)"}, {"runs": "kernel"}]
+        if bench["name"] == "test_problem[level2/01_c-llm]":
+            bench["extra_info"]["llm_decisions"] = [
+                {"runs": "eager, whole graph (80.0 us vs compiled 90.0 us), CUDA graph (30.1 us vs plain 60.0 us, "
+                         "host 9.0 us vs 40.0 us)"}]
     path = tmp_path / "run.json"
     path.write_text(json.dumps(data))
     assert main([str(path), "--per-problem"]) == 0
     lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.startswith("level")}
     assert lines["level1/01_a"].split()[1:] == ["4000000.0", "2000000.0", "1000000.0", "4.00x", "2.00x", "kernel", "+", "inductor"]
+    assert lines["level2/01_c"].endswith("eager, whole graph, CUDA graph")  # each step, no figures
     assert lines["level2/02_d"].endswith("WRONG")  # fast but wrong stays visible
     assert lines["level3/01_e"].split()[3:5] == ["-", "n/a"]  # llm not timed

@@ -15,8 +15,10 @@ def test_back_to_back_figures_are_per_call_and_taken_in_turns():
         order.append("slow")
         time.sleep(0.001)
 
-    quick_us, slow_us = timing.back_to_back_alternating([quick, slow], "cpu", calls=5, rounds=2)
-    assert slow_us >= 1000.0 > quick_us
+    quick, slow = timing.back_to_back_alternating([quick, slow], "cpu", calls=5, rounds=2)
+    assert slow.per_call_us >= 1000.0 > quick.per_call_us
+    # on the CPU nothing runs after the host is done: all of a call is the host's
+    assert slow.host_us >= 1000.0 and slow.host_us <= slow.per_call_us
     assert order[:2] == ["quick", "slow"]  # one warm-up call each, then turns of `calls` each
     assert order[2:7] == ["quick"] * 5 and order[7:12] == ["slow"] * 5 and order[12:17] == ["quick"] * 5
 

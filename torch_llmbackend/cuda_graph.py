@@ -38,11 +38,31 @@ DEVICE_TYPES = ("cuda",)  # where a capture can be made (tests let a simulated o
 MAX_CAPTURES = 3  # sets of captures per graph: the first, and two for inputs that moved
 BUFFERS = 2  # captures per set, replayed in turn, so the last call's outputs may stay alive
 MAX_POOL_SHARE = 0.125  # of the free GPU memory, per capture
-COPY_MARGIN = 0.95  # a replay that copies inputs in must be this much faster than a plain call
+REPLAY_MARGIN = 0.95  # what a replay must save, of a plain call's time or host time (see replay_pays)
+NOISE = 1.02  # back-to-back figures of the same kernels differ by up to this much from turn to turn
 
 
 class GraphUnavailable(Exception):
     """The callable cannot be replayed as a CUDA graph; the message says why, in words."""
+
+
+def replay_pays(replay, plain) -> bool:
+    """Is a replay worth what it holds (two captures' memory pools), given both callables'
+    back-to-back figures (timing.BackToBack)? Yes where it is REPLAY_MARGIN faster per call; or
+    where it is no slower (within NOISE) and issued in REPLAY_MARGIN less host time. The second
+    because the caller adds host time of its own to every call: Dynamo's frame entry and guards
+    cost 35-45 us per call on the H200 machine's host, more than a small graph's GPU time, so a
+    graph GPU-bound when timed here is host-bound in the model, where the host time a replay
+    saves is the model's (level1/08 log_softmax: 29 us here, 66 us per call in the model)."""
+    if replay.per_call_us < REPLAY_MARGIN * plain.per_call_us:
+        return True
+    return replay.per_call_us <= NOISE * plain.per_call_us and replay.host_us < REPLAY_MARGIN * plain.host_us
+
+
+def describe(replay, plain) -> str:
+    """How a replay compared with a plain call, for the report's rows."""
+    return (f"{replay.per_call_us:.1f} us vs plain {plain.per_call_us:.1f} us, "
+            f"host {replay.host_us:.1f} us vs {plain.host_us:.1f} us")
 
 
 def _use_count(ref) -> int:
@@ -151,18 +171,18 @@ class CudaGraphCall:
         return self._plain(args)  # the caller holds every set of outputs
 
     def _copies_pay(self, args) -> bool:
-        """After a capture that copies moved inputs in: is a replay, copies included, still
-        faster than a plain call? The choice to replay was timed with every input in place, and
-        copying a large input costs GPU time a plain call does not pay. Timed once, here, on
-        the caller's inputs (a few milliseconds, once)."""
+        """After a capture that copies moved inputs in: does a replay, copies included, still
+        pay against a plain call (replay_pays)? The choice to replay was timed with every input
+        in place, and copying a large input costs GPU time a plain call does not pay. Timed
+        once, here, on the caller's inputs (a few milliseconds, once)."""
         from .evaluate import timing
 
-        t_plain, t_replay = timing.back_to_back_alternating(
+        plain, replay = timing.back_to_back_alternating(
             [lambda: self.fn(*args), lambda: self._replay_into_free_buffer(args)], self.device.type)
-        if t_replay < COPY_MARGIN * t_plain:
+        if replay_pays(replay, plain):
             return True
-        log.info("inputs now move between calls; copying them in makes a replay no faster (%.1f us vs %.1f us "
-                 "plain): the graph runs without CUDA graphs", t_replay, t_plain)
+        log.info("inputs now move between calls; with the copies in, a replay does not pay (%s): the graph runs "
+                 "without CUDA graphs", describe(replay, plain))
         return False
 
     def _plain(self, args):

@@ -27,7 +27,6 @@ log = logging.getLogger("torch_llmbackend")
 # Where timing the whole graph tells what the model will see. Not the CPU: there the Gemmini
 # target's kernels run on a simulator (judged in simulated cycles), and the rest is Inductor.
 DEVICE_TYPES = ("cuda",)
-GRAPH_MARGIN = 0.95  # a replay must be this much faster than a plain call to be kept
 
 
 def draws_random_numbers(graph: torch.fx.GraphModule) -> bool:
@@ -85,13 +84,13 @@ def faster_of_compiled_and_eager(compiled: Callable, eager: Callable, example_in
 def replayed_if_faster(chosen: Callable, candidates: dict[str, Callable], example_inputs: list,
                        rows: list[dict[str, Any]], compiled_runs: list[str], device_type: str) -> Callable:
     """The fastest of `candidates` ("compiled", "eager") replayed as CUDA graphs
-    (cuda_graph.CudaGraphCall), if it beats `chosen` called plainly by GRAPH_MARGIN; else
-    `chosen`. Timed back to back (timing.back_to_back_alternating): a replay runs the same
-    kernels as a plain call and saves host time, which a cold-L2 GPU figure would hide. Either
-    candidate may win replayed whichever won plainly: Inductor's graph often needs less GPU time
-    than eager but more host time. The margin pays for what a replay holds: two captures' memory
-    pools. The rows then end in ", CUDA graph (replay us vs plain us)"."""
-    from .cuda_graph import CudaGraphCall, GraphUnavailable
+    (cuda_graph.CudaGraphCall), where the replay pays against `chosen` called plainly
+    (cuda_graph.replay_pays); else `chosen`. Timed back to back
+    (timing.back_to_back_alternating): a replay runs the same kernels as a plain call and saves
+    host time, which a cold-L2 GPU figure would hide. Either candidate may win replayed
+    whichever won plainly: Inductor's graph often needs less GPU time than eager but more host
+    time. The rows then end in ", CUDA graph (replay vs plain figures)"."""
+    from .cuda_graph import CudaGraphCall, GraphUnavailable, describe, replay_pays
     from .evaluate.timing import back_to_back_alternating
 
     args = list(example_inputs)
@@ -113,16 +112,16 @@ def replayed_if_faster(chosen: Callable, candidates: dict[str, Callable], exampl
         except Exception as e:  # out of memory, say: the replay is only a speed-up
             log.warning("could not time the CUDA-graph replay (%s: %s); the graph runs without", type(e).__name__, e)
             return chosen
-    t_plain = times[0]
-    t_graph, name = min(zip(times[1:], names))
-    if t_graph >= GRAPH_MARGIN * t_plain:
-        log.info("the graph runs without CUDA graphs: replay %.1f us, plain %.1f us per call", t_graph, t_plain)
+    plain = times[0]
+    replay, name = min(zip(times[1:], names), key=lambda pair: pair[0].per_call_us)
+    if not replay_pays(replay, plain):
+        log.info("the graph runs without CUDA graphs: replay %s", describe(replay, plain))
         return chosen
     if name == "compiled":
         base = compiled_runs
     else:
         base = [row["runs"] if chosen is candidates["eager"] else "eager, whole graph" for row in rows]
     for row, runs in zip(rows, base):
-        row["runs"] = f"{runs}, CUDA graph ({t_graph:.1f} us vs plain {t_plain:.1f} us)"
-    log.info("the %s graph is replayed as a CUDA graph: %.1f us per call, plain %.1f us", name, t_graph, t_plain)
+        row["runs"] = f"{runs}, CUDA graph ({describe(replay, plain)})"
+    log.info("the %s graph is replayed as a CUDA graph: %s", name, describe(replay, plain))
     return graphed[name]

@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 import statistics
 import time
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import torch
 
@@ -99,27 +99,38 @@ def measure_alternating(fns: list[Callable[[], object]], device_type: str, round
     return best  # type: ignore[return-value]
 
 
+class BackToBack(NamedTuple):
+    """One callable's figures from back_to_back_alternating, per call."""
+
+    per_call_us: float  # calls issued in a row and one synchronize at the end: host and GPU overlapped
+    host_us: float  # the same calls' issue time on the host alone, before that synchronize
+
+
 def back_to_back_alternating(fns: list[Callable[[], object]], device_type: str, calls: int = BACK_TO_BACK_CALLS,
-                             rounds: int = 3) -> list[float]:
+                             rounds: int = 3) -> list[BackToBack]:
     """Per-call time of `calls` calls issued back to back and one synchronize at the end, for
-    each callable in turns, best of `rounds`: what a loop of calls sees, host and GPU overlapped,
-    caches warm. For choosing between callables that run the same kernels and differ only in
-    how they are issued (a CUDA-graph replay against a plain call), where measure()'s cold-L2
-    GPU figure is the same for both and would hide the host time a replay saves. A round lasts
-    about BACK_TO_BACK_ROUND_US at most: long calls are counted fewer times."""
+    each callable in turns, best of `rounds`, with the host's share of it: what a loop of calls
+    sees, host and GPU overlapped, caches warm. For choosing between callables that run the
+    same kernels and differ only in how they are issued (a CUDA-graph replay against a plain
+    call), where measure()'s cold-L2 GPU figure is the same for both and would hide the host
+    time a replay saves. A round lasts about BACK_TO_BACK_ROUND_US at most: long calls are
+    counted fewer times."""
     sync = _synchronizer(device_type)
     first = [_synchronized_us(fn, sync) for fn in fns]  # warm-up, and the length of a call
     n = max(1, min(calls, int(BACK_TO_BACK_ROUND_US / max(max(first), 1e-3))))
-    best = [float("inf")] * len(fns)
+    per_call = [float("inf")] * len(fns)
+    host = [float("inf")] * len(fns)
     for _ in range(rounds):
         for i, fn in enumerate(fns):
             sync()
             t0 = time.perf_counter()
             for _ in range(n):
                 fn()
+            issued = time.perf_counter()
             sync()
-            best[i] = min(best[i], (time.perf_counter() - t0) * 1e6 / n)
-    return best
+            per_call[i] = min(per_call[i], (time.perf_counter() - t0) * 1e6 / n)
+            host[i] = min(host[i], (issued - t0) * 1e6 / n)
+    return [BackToBack(c, h) for c, h in zip(per_call, host)]
 
 
 def capturing(device_type: str) -> bool:
