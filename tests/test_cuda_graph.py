@@ -202,6 +202,8 @@ _FASTER = "CUDA graph (40.0 us vs plain 100.0 us, host 40.0 us vs 100.0 us)"
      "{compiled}, CUDA graph (30.3 us vs plain 30.0 us, host 9.0 us vs 20.0 us)"),
     # no slower, but no host time saved either: not worth two memory pools
     ([80.0, 120.0], [BackToBack(30.0, 20.0), BackToBack(29.9, 19.5), BackToBack(31.0, 19.0)], "{compiled}"),
+    # less host time, but GPU-bound even with Dynamo's host time added: the 5% rule only
+    ([80.0, 120.0], [BackToBack(2000.0, 30.0), BackToBack(2001.0, 9.0), BackToBack(2003.0, 9.0)], "{compiled}"),
     # less host time, but slower beyond the noise: the replay's GPU work is the longer
     ([80.0, 120.0], [BackToBack(30.0, 20.0), BackToBack(31.0, 9.0), BackToBack(32.0, 9.0)], "{compiled}"),
 ])
