@@ -84,7 +84,7 @@ def faster_of_compiled_and_eager(compiled: Callable, eager: Callable, example_in
 def replayed_if_faster(chosen: Callable, candidates: dict[str, Callable], example_inputs: list,
                        rows: list[dict[str, Any]], compiled_runs: list[str], device_type: str) -> Callable:
     """The fastest of `candidates` ("compiled", "eager") replayed as CUDA graphs
-    (cuda_graph.CudaGraphCall), where the replay pays against `chosen` called plainly
+    (cuda_graph.CudaGraphCall) among those whose replay pays against `chosen` called plainly
     (cuda_graph.replay_pays); else `chosen`. Timed back to back
     (timing.back_to_back_alternating): a replay runs the same kernels as a plain call and saves
     host time, which a cold-L2 GPU figure would hide. Either candidate may win replayed
@@ -113,10 +113,12 @@ def replayed_if_faster(chosen: Callable, candidates: dict[str, Callable], exampl
             log.warning("could not time the CUDA-graph replay (%s: %s); the graph runs without", type(e).__name__, e)
             return chosen
     plain = times[0]
-    replay, name = min(zip(times[1:], names), key=lambda pair: pair[0].per_call_us)
-    if not replay_pays(replay, plain):
-        log.info("the graph runs without CUDA graphs: replay %s", describe(replay, plain))
+    paying = [(t, n) for t, n in zip(times[1:], names) if replay_pays(t, plain)]
+    if not paying:
+        best = min(times[1:], key=lambda t: t.per_call_us)
+        log.info("the graph runs without CUDA graphs: replay %s", describe(best, plain))
         return chosen
+    replay, name = min(paying, key=lambda pair: pair[0].per_call_us)
     if name == "compiled":
         base = compiled_runs
     else:
