@@ -22,3 +22,24 @@ def problems_of(fn, *inputs, target="triton", min_ops=1):
 def key_of(fn, *inputs, **kw) -> str:
     (problem,) = problems_of(fn, *inputs, **kw)
     return problem.key
+
+
+def dynamic_aten_graph(fn, *inputs, dims=((0, 0),)) -> torch.fx.GraphModule:
+    """The aten graph Dynamo and AOTAutograd hand a backend when `dims` ((input, dim) pairs) are
+    dynamic: SymInt placeholders, size arithmetic as nodes, symbolic fake tensors."""
+    from torch._dynamo.backends.common import aot_autograd
+
+    graphs = []
+
+    def capture(gm, example_inputs):
+        graphs.append(gm)
+        return gm
+
+    backend = aot_autograd(fw_compiler=capture, inference_compiler=capture,
+                           decompositions=dict(core_aten_decompositions().items()))
+    for i, d in dims:
+        torch._dynamo.mark_dynamic(inputs[i], d)
+    torch._dynamo.reset()
+    with torch.no_grad():
+        torch.compile(fn, backend=backend, fullgraph=True)(*inputs)
+    return graphs[-1]

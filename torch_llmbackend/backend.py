@@ -25,8 +25,9 @@ import torch
 from torch._functorch.aot_autograd import make_boxed_func
 from torch._subclasses.fake_tensor import unset_fake_temporarily
 
-from . import runtime, whole_graph
+from . import reuse, runtime, whole_graph
 from .graph import Subgraph, lift, make_problem, op_name, partition, short_op_name
+from .graph.variants import problems_at, resized, spread
 from .options import Options
 from .records import Evaluation, Problem
 from .store.bundle import shipped_entries
@@ -167,7 +168,12 @@ class Decision:
     run: KernelEntry | None = None  # what is stitched in: the kernel, a target baseline, or None
     timings: dict[str, Any] = field(default_factory=dict)
     usage: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # kernels of the same structure refused here
     alternates: list[Problem] = field(default_factory=list)  # the same subgraph for other targets
+    # a dynamic subgraph: the problems at the spread of sizes its kernel is proven at
+    points: list[Problem] = field(default_factory=list)
+    table: runtime.SizeTable | None = None
+    coverage: str = ""  # which sizes the kernel covers, for the report
 
     def row(self, graph: str, index: int, fallback: str) -> dict[str, Any]:
         def med(name):
@@ -192,7 +198,7 @@ class Decision:
             # the two parts of a GPU kernel's figure: its own GPU time, the host time of a call
             "kernel_gpu_time": (self.timings.get("candidate") or {}).get("gpu_median") if kernel else None,
             "kernel_host_time": (self.timings.get("candidate") or {}).get("steady") if kernel else None,
-            "usage": self.usage,
+            "usage": self.usage, "sizes": self.problem.shape_text(), "coverage": self.coverage,
         }
 
 
@@ -277,7 +283,7 @@ class GraphCompiler:
                 self.rows.append(_whole_graph_row(self.name, gm, why_not))
             for d in decisions:
                 if d.run is not None:
-                    runtime.stitch(gm, d.sub, self._op_for(d.problem, d.run))
+                    runtime.stitch(gm, d.sub, self._op_for(d, d.run))
             runtime.finish(gm)
             compiled, fallback = self._compile_rest(gm, example_inputs, device_type)
             for i, d in enumerate(decisions):
@@ -324,16 +330,25 @@ class GraphCompiler:
             if isinstance(sub, str):
                 self._left_out.append({"op": ", ".join(op_name(n.target) for n in nodes), "reason": sub, "count": len(nodes)})
                 continue
-            d = Decision(make_problem(sub, target.name, capability, versions, tf32), sub)
+            try:
+                d = Decision(make_problem(sub, target.name, capability, versions, tf32), sub)
+            except ValueError as e:  # a size this package cannot name (RecordError included)
+                self._left_out.append({"op": ", ".join(op_name(n.target) for n in nodes), "reason": str(e), "count": len(nodes)})
+                continue
             d.alternates = [make_problem(sub, alt.name, alt.capability(device_type), alt.key_versions(), tf32)
-                            for alt in alternates]
+                            for alt in alternates] if not sub.dynamic else []
+            if sub.dynamic:
+                d.points = problems_at(sub, spread(sub)[:-1], target.name, capability, versions, tf32)
             decisions.append(d)
         machine = this_machine(target, device_type)
         misses = [d for d in decisions if not self._use_cached_any(d, device_type, machine)]
+        misses = [d for d in misses if not self._use_structural(d, machine)]
         if misses:
-            self._search_or_queue(misses, machine)
+            self._search_or_queue(misses, machine, capability, versions, tf32)
         for d in decisions:
             self._choose(d, target, machine)
+            if d.sub.dynamic:
+                self._size_table(d, target, machine)
         return decisions
 
     def _alternate_targets(self, device_type: str) -> list[Target]:
@@ -389,14 +404,38 @@ class GraphCompiler:
         d.reason = f"hit in the {origin}"
         return True
 
-    def _search_or_queue(self, misses: list[Decision], machine: dict[str, str]) -> None:
+    def _use_structural(self, d: Decision, machine: dict[str, str]) -> bool:
+        """A winner of the same structure at other sizes, proven at these sizes in a worker (the
+        proof is stored, so the next process hits it exactly). False when none is proven."""
+        if d.reason:  # resolved already (a cached kernel that failed here, say)
+            return True
+        store, refused = self.store(), []
+        for cand in reuse.candidates(store, d.problem, self.opts.use_shipped_bundle):
+            proven = reuse.prove(self.evaluator(), store, d.problem, cand, machine)
+            if isinstance(proven, str):
+                refused.append(f"kernel {cand.key[:12]} of the same structure refused at these sizes ({proven})")
+                continue
+            d.entry, d.source, d.verified, d.timings = proven, "cache", True, proven.timings
+            found_at = cand.provenance.get("proven_sizes") or _sizes_of(cand)
+            d.reason = f"hit by structure: kernel {cand.key[:12]} (found at {found_at}) proven at these sizes"
+            return True
+        d.notes = refused
+        return False
+
+    def _search_or_queue(self, misses: list[Decision], machine: dict[str, str], capability: str = "",
+                         versions: dict | None = None, tf32: bool = False) -> None:
         if not self.opts.search:
             for d in misses:
                 if not d.reason:
                     self.store().add_pending(d.problem)
                     d.reason = "cache miss; offline mode, queued for `llmbackend batch export`"
+                    if getattr(d, "notes", None):
+                        d.reason += "; " + "; ".join(d.notes)
             return
         searcher = self.session.searcher(machine)
+        # a kernel must be right at sizes other than the prompt's: it reads them at run time
+        searcher.variants = {d.problem.key: other for d in misses if not d.reason
+                             for other in [_other_sizes(d, capability, versions or {}, tf32)] if other}
         results = searcher.search_many([d.problem for d in misses if not d.reason])
         for d in misses:
             res = results.get(d.problem.key)
@@ -459,12 +498,49 @@ class GraphCompiler:
             store.put(entry)
         return entry
 
-    def _op_for(self, problem: Problem, entry: KernelEntry):
+    def _size_table(self, d: Decision, target: Target, machine: dict[str, str]) -> None:
+        """Prove a dynamic subgraph's kernel at the spread of its sizes, and choose per size
+        bucket: the kernel where it was proven and faster, the baseline elsewhere."""
+        if d.run is None or d.run is not d.entry:
+            return
+        where = [s for s in d.sub.sizes.hints if s in d.sub.sizes.where]
+        store, measured, lines = self.store(), {}, []
+        names = ("eager", "inductor")
+        for p in [d.problem, *d.points]:
+            values = dict(p.sizes)
+            key = tuple(runtime.bucket(values[s]) for s in where)
+            if p is d.problem:
+                ok, why = True, "chosen"
+            else:
+                exact = store.get(p.key)
+                if exact is not None and exact.source == d.entry.source and exact.verified_here(machine):
+                    proven = exact
+                else:
+                    proven = reuse.prove(self.evaluator(), store, p, d.entry, machine)
+                if isinstance(proven, str):
+                    ok, why = False, proven
+                else:
+                    ups = reuse.speedups(proven.timings, names)
+                    ok = self.opts.prefer == "kernel" or (bool(ups) and min(ups) > 1.0)
+                    why = f"{min(ups):.2f}x" if ups else "no baseline timing"
+            measured[key] = measured.get(key, True) and ok
+            lines.append(f"{p.shape_text()} {'kernel' if ok else 'baseline'} ({why})")
+        d.table = runtime.SizeTable(measured)
+        kernel_at = sorted(k for k, v in measured.items() if v)
+        d.coverage = "; ".join(lines)
+        d.reason += f"; dynamic sizes: kernel in buckets {kernel_at or 'none'}, baseline elsewhere ({d.coverage})"
+        if not kernel_at:
+            d.run = None
+
+    def _op_for(self, d: Decision, entry: KernelEntry):
+        problem = d.problem
         module = get_target(problem.target).load(entry.source, _kernel_dir(self.opts))
         with unset_fake_temporarily():  # a kernel module may allocate real buffers when built
             instance = module.ModelNew()
         # its forward, not the module: nn.Module's call machinery (hooks) costs microseconds per
         # call, and a kernel module has no hooks
+        if d.sub.dynamic and entry is d.entry:
+            return runtime.dynamic_kernel_op(d.problem.structural_key, instance.forward, d.sub, d.table)
         return runtime.kernel_op(entry.key, instance.forward, problem.inputs, problem.outputs)
 
     # -- the rest of the graph ----------------------------------------------------------------
@@ -493,6 +569,21 @@ class GraphCompiler:
     def _add_left_out_rows(self, fallback: str) -> None:
         for lo in getattr(self, "_left_out", []):
             self.rows.append(plain_row(self.name, "pytorch", [lo["op"]] * lo["count"], lo["reason"], fallback))
+
+
+def _other_sizes(d: Decision, capability: str, versions: dict, tf32: bool) -> list[Problem]:
+    """One problem at other sizes than the prompt's, for the search to verify candidates at."""
+    if d.points:
+        return d.points[-1:]
+    other = resized(d.sub, d.problem.target, capability, versions, tf32)
+    return [other] if other is not None else []
+
+
+def _sizes_of(entry: KernelEntry) -> str:
+    try:
+        return Problem.from_json(entry.problem).shape_text() if entry.problem else "other sizes"
+    except (KeyError, TypeError, ValueError):
+        return "other sizes"
 
 
 def _open_knowledge(opts: Options):
@@ -532,7 +623,7 @@ def plain_row(graph: str, target: str, ops: list[str], reason: str, runs: str) -
         "reason": reason, "verified": False, "runs": runs, "kernel_time": None, "eager_time": None,
         "inductor_time": None, "library_time": None, "time_unit": None, "speedup_vs_eager": None,
         "speedup_vs_inductor": None, "speedup_vs_library": None, "stats": None, "device": None, "usage": {},
-        "kernel_gpu_time": None, "kernel_host_time": None,
+        "kernel_gpu_time": None, "kernel_host_time": None, "sizes": "", "coverage": "",
     }
 
 
@@ -588,6 +679,9 @@ def _faster_on_gpu(gm, compiled, example_inputs) -> tuple[Callable, str]:
 
     if capturing("cuda"):  # compiled inside the user's CUDA-graph capture: no timing there
         return compiled, "inductor (not timed: compiled during a CUDA-graph capture)"
+    if any(isinstance(a, torch.SymInt) or (isinstance(a, torch.Tensor) and any(isinstance(s, torch.SymInt) for s in a.shape))
+           for a in example_inputs):  # one size's timing says little of a graph that serves all sizes
+        return compiled, "inductor (not timed: dynamic shapes)"
     try:
         args = _real_inputs(example_inputs)
         python = _as_python(gm)  # timed as it would run

@@ -56,21 +56,34 @@ class Problem:
     flops: int = 0  # estimated useful floating-point (or int) operations, for the roofline
     bytes_moved: int = 0  # minimum bytes: each input read once, each output written once
     allow_tf32: bool = False  # the user's model lets fp32 matmuls/convs use TF32 (then so may kernels)
+    # The shape-free key (graph/signature.py): the same for this computation at any sizes.
+    structural_key: str = ""
+    # For a subgraph of a dynamic graph: its symbolic signature, and the assignment of its size
+    # symbols (d0, d1, ...) that this concrete problem was rendered at.
+    symbolic: str = ""
+    sizes: tuple[tuple[str, int], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["inputs"] = [t.to_json() for t in self.inputs]
         d["outputs"] = [t.to_json() for t in self.outputs]
         d["ops"] = list(self.ops)
+        d["sizes"] = [list(p) for p in self.sizes]
         return d
 
     @staticmethod
     def from_json(d: dict[str, Any]) -> "Problem":
-        d = dict(d)
+        names = {f.name for f in dataclasses.fields(Problem)}
+        d = {k: v for k, v in d.items() if k in names}
         d["inputs"] = tuple(TensorSpec.from_json(t) for t in d["inputs"])
         d["outputs"] = tuple(TensorSpec.from_json(t) for t in d["outputs"])
         d["ops"] = tuple(d["ops"])
+        d["sizes"] = tuple((str(k), int(v)) for k, v in d.get("sizes", ()))
         return Problem(**d)
+
+    def shape_text(self) -> str:
+        """The sizes this problem is at, as people write them: '[8,128] [128]'."""
+        return " ".join("[" + ",".join(map(str, t.shape)) + "]" for t in self.inputs)
 
 
 @dataclass

@@ -69,7 +69,7 @@ def stitch(gm: torch.fx.GraphModule, sub: Subgraph, op) -> None:
     """Replace the subgraph's nodes in `gm` by one call of `op` (graph is re-sorted later)."""
     graph = gm.graph
     with graph.inserting_after(sub.nodes[-1]):
-        call = graph.call_function(op, tuple(sub.inputs))
+        call = graph.call_function(op, (*sub.inputs, *sub.sym_inputs))
     fakes = sub.fake_outputs()
     if len(sub.outputs) == 1:
         call.meta["val"] = fakes[0]
@@ -117,3 +117,105 @@ def finish(gm: torch.fx.GraphModule) -> torch.fx.GraphModule:
     gm.recompile()
     return gm
 
+
+
+# --- dynamic shapes ---------------------------------------------------------------------------
+
+def bucket(n: int) -> int:
+    """A size's bucket: the power of two at or above it (1, 2, 4, 8, ...)."""
+    return 1 << max(int(n) - 1, 0).bit_length()
+
+
+class SizeTable:
+    """Per size bucket, whether the kernel runs (proven and faster there) or the baseline does.
+    A bucket never measured takes the nearest measured one's answer (by distance in powers of
+    two); equally near answers that disagree, or none at all, give the baseline."""
+
+    __slots__ = ("measured", "chosen")
+
+    def __init__(self, measured: dict[tuple[int, ...], bool]):
+        self.measured = dict(measured)
+        self.chosen = dict(measured)
+
+    def use_kernel(self, key: tuple[int, ...]) -> bool:
+        hit = self.chosen.get(key)
+        if hit is None:
+            hit = self.chosen[key] = self._nearest(key)
+        return hit
+
+    def _nearest(self, key: tuple[int, ...]) -> bool:
+        if not self.measured:
+            return False
+        def distance(k):
+            return sum(abs(a.bit_length() - b.bit_length()) for a, b in zip(k, key))
+        best = min(distance(k) for k in self.measured)
+        answers = {v for k, v in self.measured.items() if distance(k) == best}
+        return answers == {True}
+
+
+def subgraph_module(sub: Subgraph) -> torch.fx.GraphModule:
+    """The subgraph as a standalone module taking (*tensor inputs, *size inputs): the fake
+    implementation and the eager fallback of a dynamic kernel op."""
+    graph = torch.fx.Graph()
+    env: dict[torch.fx.Node, torch.fx.Node] = {}
+    for i, n in enumerate([*sub.inputs, *sub.sym_inputs]):
+        env[n] = graph.placeholder(f"in{i}")
+        env[n].meta["val"] = n.meta.get("val")
+    for n in sub.nodes:
+        env[n] = graph.node_copy(n, lambda a: env[a])
+    graph.output(tuple(env[o] for o in sub.outputs))
+    return torch.fx.GraphModule(torch.nn.Module(), graph)
+
+
+def _fresh(t: torch.Tensor, inputs) -> torch.Tensor:
+    """`t`, or a copy of it where it shares memory with an input: an op's outputs are new."""
+    if any(isinstance(a, torch.Tensor) and a.untyped_storage().data_ptr() == t.untyped_storage().data_ptr() for a in inputs):
+        return torch.empty_strided(t.shape, t.stride(), dtype=t.dtype, device=t.device).copy_(t)
+    return t
+
+
+class _DynamicSlot:
+    """A dynamic subgraph's op body: the kernel in the size buckets where it was proven and won,
+    the subgraph run eagerly elsewhere. The bucket is read from the inputs' shapes on every call
+    and its answer cached, so a call costs a few attribute reads and one dict lookup."""
+
+    __slots__ = ("kernel", "fallback", "where", "n_tensors", "table", "single", "__name__")
+
+    def __init__(self, kernel, fallback, where, n_tensors, table, single, name):
+        self.kernel, self.fallback, self.where, self.n_tensors = kernel, fallback, where, n_tensors
+        self.table, self.single, self.__name__ = table, single, name
+
+    def __call__(self, *args):
+        key = tuple(bucket(args[i].shape[j]) for i, j in self.where)
+        if self.table.use_kernel(key):
+            out = self.kernel(*args[: self.n_tensors])
+            out = out if isinstance(out, (tuple, list)) else (out,)
+        else:
+            out = tuple(_fresh(t, args) for t in self.fallback(*args))
+        return out[0] if self.single else tuple(out)
+
+
+def dynamic_kernel_op(key: str, kernel: Callable, sub: Subgraph, table: SizeTable):
+    """Register the op for a dynamic subgraph: tensors and sizes in, its outputs out; the fake
+    implementation replays the subgraph, so output sizes stay symbolic for Dynamo and Inductor."""
+    name = f"kd_{key[:24]}"
+    fallback = subgraph_module(sub)
+    where = [sub.sizes.where[s] for s in sub.sizes.hints if s in sub.sizes.where]
+    single = len(sub.outputs) == 1
+    if name in _SLOTS:  # the same subgraph compiled again: re-point the one slot in place
+        slot = _SLOTS[name]
+        slot.kernel, slot.fallback, slot.where, slot.table = kernel, fallback, where, table
+        return getattr(getattr(torch.ops, _NAMESPACE), name).default
+    slot = _DynamicSlot(kernel, fallback, where, len(sub.inputs), table, single, name)
+    params = ", ".join([f"Tensor in{i}" for i in range(len(sub.inputs))] + [f"SymInt s{i}" for i in range(len(sub.sym_inputs))])
+    ret = "Tensor" if single else "(" + ", ".join("Tensor" for _ in sub.outputs) + ")"
+    _LIB.define(f"{name}({params}) -> {ret}")
+    _LIB.impl(name, slot, "CompositeExplicitAutograd")
+
+    def fake(*args):
+        outs = tuple(torch.empty_strided(t.shape, t.stride(), dtype=t.dtype, device=t.device) for t in slot.fallback(*args))
+        return outs[0] if single else outs
+
+    torch.library.register_fake(f"{_NAMESPACE}::{name}", fake, lib=_LIB)
+    _SLOTS[name] = slot
+    return getattr(getattr(torch.ops, _NAMESPACE), name).default

@@ -75,6 +75,14 @@ class _Stop(Exception):
     """A budget ran out before a request."""
 
 
+def not_shape_generic(problem: Problem, other: Problem, at: Evaluation) -> Evaluation:
+    """A candidate right at the prompt's sizes but not at others: refused, and told why."""
+    reason = (f"correct at the prompt's sizes {problem.shape_text()} but not at {other.shape_text()} "
+              f"({at.stage}: {at.reason.strip()[:600]}). The kernel must serve every size: read sizes from the "
+              "inputs at run time, pass them to the kernel as arguments, mask the tails, and bake no prompt size in.")
+    return Evaluation(False, "verify", reason, verification={"shape_generic": False, "other_sizes": other.shape_text()})
+
+
 class Searcher:
     def __init__(self, options: Options, evaluator: Any, store: Any, kb: Any = None, *,
                  provider: Provider | None = None, machine: dict[str, str] | None = None) -> None:
@@ -92,6 +100,8 @@ class Searcher:
         # One evaluation at a time: concurrent timing on one device would make timings lie.
         self._evaluate_lock = threading.Lock()
         self._progress = SearchProgress(options.progress)
+        # problem key -> the same subgraph at other sizes; a candidate must be right there too
+        self.variants: dict[str, list[Problem]] = {}
 
     @property
     def endpoint_error(self) -> EndpointUnavailable | None:
@@ -143,7 +153,12 @@ class Searcher:
 
     def evaluate(self, problem: Problem, source: str) -> Evaluation:
         with self._evaluate_lock:
-            return evaluate_safely(self.evaluator, problem, source)
+            ev = evaluate_safely(self.evaluator, problem, source)
+            for other in self.variants.get(problem.key, []) if ev.ok else []:
+                at = evaluate_safely(self.evaluator, other, source)
+                if not at.ok and at.stage != "timing":
+                    return not_shape_generic(problem, other, at)
+            return ev
 
     def baselines(self, problem: Problem) -> dict:
         with self._evaluate_lock:

@@ -35,7 +35,14 @@ def short_op_name(name: str) -> str:
 
 
 def is_compute(node: torch.fx.Node) -> bool:
-    return node.op == "call_function" and node.target not in VIEW_OPS and node.target is not operator.getitem
+    """A node that computes tensor data (not a view, a getitem, or size arithmetic on SymInts)."""
+    return (node.op == "call_function" and node.target not in VIEW_OPS and node.target is not operator.getitem
+            and not is_size_math(node))
+
+
+def is_size_math(node: torch.fx.Node) -> bool:
+    """`s0 * s1`, `sym_size(x, 0)`: a dynamic graph's arithmetic on sizes, run by Python."""
+    return isinstance(node.meta.get("val"), (torch.SymInt, torch.SymFloat, torch.SymBool))
 
 
 @dataclass

@@ -10,7 +10,8 @@ import torch
 
 from ..records import Problem, TensorSpec
 from .partition import op_name
-from .signature import key_of, local_names, signature, value_text
+from .record import parse_header, rebuild
+from .signature import key_of, local_names, signature, structural_signature, value_text
 from .subgraph import Subgraph
 
 aten = torch.ops.aten
@@ -117,10 +118,34 @@ def estimate_flops(sub: Subgraph) -> int:
 
 
 def make_problem(sub: Subgraph, target: str, capability: str, versions: dict[str, str],
-                 allow_tf32: bool = False) -> Problem:
-    sig = signature(sub, target, capability, versions)
+                 allow_tf32: bool = False, values: dict[str, int] | None = None) -> Problem:
+    """The concrete problem of `sub`; for a dynamic subgraph, at `values` of its size symbols
+    (Dynamo's example sizes by default), rendered from its signature at those sizes."""
+    values = dict(sub.sizes.hints if values is None else values)
+    sig = signature(sub, target, capability, versions, values)
+    structure = structural_signature(sub, target, capability, versions)
     if allow_tf32:  # TF32 changes what a correct fp32 matmul result is: a different key
         sig += "\nallow_tf32"
+        structure += "\nallow_tf32"
+    symbolic = ""
+    if sub.dynamic:
+        symbolic = signature(sub, target, capability, versions, None)
+        sub = rebuild(sig)
+    return problem_of(sub, sig, target, allow_tf32, structural_key=key_of(structure), symbolic=symbolic,
+                      sizes=tuple(sorted(values.items(), key=lambda kv: int(kv[0][1:]))))
+
+
+def problem_from_signature(sig: str) -> Problem:
+    """The problem a concrete signature describes, its reference rendered here (a record from a
+    bundle or store never brings its own code). Raises RecordError for anything not canonical."""
+    sub = rebuild(sig)
+    target, capability, versions = parse_header(sig)
+    allow_tf32 = "allow_tf32" in sig.splitlines()[1:]
+    structure = structural_signature(sub, target, capability, versions) + ("\nallow_tf32" if allow_tf32 else "")
+    return problem_of(sub, sig, target, allow_tf32, structural_key=key_of(structure))
+
+
+def problem_of(sub: Subgraph, sig: str, target: str, allow_tf32: bool, **extra) -> Problem:
     return Problem(
         key=key_of(sig),
         signature=sig,
@@ -132,4 +157,5 @@ def make_problem(sub: Subgraph, target: str, capability: str, versions: dict[str
         flops=estimate_flops(sub),
         bytes_moved=sum(nbytes(s) for s in sub.input_specs) + sum(nbytes(s) for s in sub.output_specs),
         allow_tf32=allow_tf32,
+        **extra,
     )

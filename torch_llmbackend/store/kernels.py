@@ -26,6 +26,8 @@ log = logging.getLogger("torch_llmbackend")
 FORMAT = 1
 _KERNEL = "kernel:"
 _PENDING = "pending:"
+_STRUCTURE = "structure:"  # structural key -> the keys of the winners of that structure
+_NOTE = "note:"  # small sealed records: a kernel refused at some sizes, and why
 
 
 class StoreError(RuntimeError):
@@ -158,6 +160,45 @@ class KernelStore:
     def put(self, entry: KernelEntry) -> None:
         self._check_writable()
         self._cache.set(_KERNEL + entry.key, seal(entry.to_json()))
+        structure = (entry.problem or {}).get("structural_key")
+        if structure:
+            self._index_structure(structure, entry.key)
+
+    # by structure: the same computation at other sizes ------------------------------------------
+    def _index_structure(self, structure: str, key: str) -> None:
+        with self._cache.transact():  # read-modify-write, safe against other processes
+            keys = self._structure_keys(structure)
+            if key not in keys:
+                self._cache.set(_STRUCTURE + structure, seal({"keys": sorted([*keys, key])}))
+
+    def _structure_keys(self, structure: str) -> list[str]:
+        raw = self._cache.get(_STRUCTURE + structure)
+        if raw is None:
+            return []
+        try:
+            keys = unseal(raw, f"structure {structure[:16]}")["keys"]
+        except (StoreError, KeyError, TypeError) as e:
+            log.warning("kernel store: %s; the index is rebuilt as kernels are stored", e)
+            return []
+        return [k for k in keys if isinstance(k, str)]
+
+    def by_structure(self, structure: str) -> list[KernelEntry]:
+        """Winners of this structural key, at whatever sizes they were found."""
+        return [e for e in (self.get(k) for k in self._structure_keys(structure)) if e is not None]
+
+    def get_note(self, name: str) -> dict[str, Any] | None:
+        raw = self._cache.get(_NOTE + name)
+        if raw is None:
+            return None
+        try:
+            return unseal(raw, f"note {name[:24]}")
+        except StoreError as e:
+            log.warning("kernel store: %s; ignored", e)
+            return None
+
+    def put_note(self, name: str, note: dict[str, Any]) -> None:
+        if not self.readonly:
+            self._cache.set(_NOTE + name, seal(note))
 
     def delete(self, key: str) -> bool:
         self._check_writable()

@@ -52,6 +52,7 @@ def dtype_name(dtype: torch.dtype) -> str:
 
 
 def spec_of(t: torch.Tensor) -> TensorSpec:
+    """The spec of a tensor of static sizes (graph/subgraph.spec_at handles symbolic ones)."""
     return TensorSpec(tuple(int(s) for s in t.shape), tuple(int(s) for s in t.stride()), dtype_name(t.dtype), t.device.type)
 
 
@@ -93,8 +94,6 @@ class Target:
         if node.target not in self.ops and node.target not in VIEW_OPS:
             return f"{_op_name(node.target)} is not supported by the {self.name} target"
         for v in _tensor_vals(node):
-            if any(not isinstance(s, int) for s in v.shape):
-                return "dynamic shape (SymInt): falls back for now"
             if dtype_name(v.dtype) not in self.dtypes:
                 return f"dtype {dtype_name(v.dtype)} is not supported by the {self.name} target"
         return None
