@@ -75,15 +75,16 @@ def test_the_table_is_logged_once_per_compiled_graph(cache_dir, caplog):
     assert "offline" in tables[0].getMessage()
 
 
-def test_dynamic_shapes_fall_back_with_that_reason(cache_dir):
+def test_dynamic_graphs_are_partitioned_and_keyed_like_static_ones(cache_dir):
     model = MLP()
     compiled = torch.compile(model, backend="llm", dynamic=True, options={"target": "triton", "fallback": "eager"})
     with torch.no_grad():
         for n in (3, 5):
             x = torch.randn(n, 16)
             torch.testing.assert_close(compiled(x), model(x), rtol=1e-4, atol=1e-5)
-    reasons = " ".join(r["reason"] for r in torch_llmbackend.report())
-    assert "dynamic shape" in reasons
+    rows = [r for r in torch_llmbackend.report() if r["subgraph"] is not None]
+    assert rows and all(r["key"] and "queued" in r["reason"] for r in rows)
+    assert not any("dynamic shape" in r["reason"] for r in torch_llmbackend.report())
 
 
 def test_the_gemmini_name_is_valid_even_where_its_target_cannot_run(cache_dir):

@@ -145,12 +145,13 @@ def cmd_cache_rm(args) -> int:
 
 def _verify(entry, evaluator) -> tuple[str, object]:
     """('ok'|'failed'|'skipped', Evaluation or reason) for one entry on this machine."""
-    from .records import Problem
+    from .graph.record import RecordError
     from .targets import get_target
 
-    if not entry.problem:
-        return "skipped", "entry carries no problem record"
-    problem = Problem.from_json(entry.problem)
+    try:
+        problem = _problem_of(entry)
+    except RecordError as e:
+        return "failed", f"its graph record is refused: {e}"
     device = problem.inputs[0].device if problem.inputs else "cpu"
     try:
         avail = get_target(problem.target).availability(device)
@@ -162,12 +163,25 @@ def _verify(entry, evaluator) -> tuple[str, object]:
     return ("ok" if ev.ok else "failed"), ev
 
 
+def _problem_of(entry):
+    """The entry's problem, rendered here from its signature (the declarative graph record its
+    key is the hash of). The problem and reference code an entry carries are never used: a
+    forged reference could make a wrong kernel look right."""
+    from .graph.record import RecordError
+    from .graph.render import problem_from_signature
+
+    problem = problem_from_signature(entry.signature)
+    if problem.key != entry.key.removesuffix(".library"):
+        raise RecordError("the record does not hash to the entry's key")
+    entry.problem = problem.to_json()
+    return problem
+
+
 def _machine_for(entry) -> dict[str, str]:
     from .backend import this_machine
-    from .records import Problem
     from .targets import get_target
 
-    problem = Problem.from_json(entry.problem)
+    problem = _problem_of(entry)
     return this_machine(get_target(problem.target), problem.inputs[0].device if problem.inputs else "cpu")
 
 

@@ -87,6 +87,9 @@ def shipped_by_structure() -> dict[str, list[KernelEntry]]:
         except RecordError as e:
             log.warning("shipped kernel %s: %s; it is used at its own sizes only", entry.key[:16], e)
             continue
+        if problem.key != entry.key:
+            log.warning("shipped kernel %s: its record does not hash to its key; not reused", entry.key[:16])
+            continue
         out.setdefault(problem.structural_key, []).append(
             dataclasses.replace(entry, verified_on=[], problem=problem.to_json()))
     return out
