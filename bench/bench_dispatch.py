@@ -176,3 +176,34 @@ def test_custom_op_under_cuda_graph(benchmark, kernel):
         torch.cuda.synchronize()
 
     _time(benchmark, "custom op in a CUDA graph", replay, note=" -- GPU-bound: kernel time plus the gap between graph nodes")
+
+
+@pytest.fixture(scope="module")
+def dynamic_op(kernel):
+    """The op a dynamic graph stitches in: tensors and sizes in, a size-bucket lookup per call."""
+    from torch.fx.experimental.proxy_tensor import make_fx
+
+    from torch_llmbackend.graph import lift, partition
+
+    model, _, x = kernel
+    gm = make_fx(lambda t: t + 1, tracing_mode="symbolic")(x)
+    (nodes,) = partition(gm, get_target("cuda"), 1).groups
+    sub = lift(nodes)
+    assert sub.dynamic
+    table = runtime.SizeTable({(runtime.bucket(N),): True})
+    op = runtime.dynamic_kernel_op("benchdynamic" + "0" * 52, model.forward, sub, table)
+    torch.testing.assert_close(op(x), x + 1)
+    return op, x
+
+
+def test_dynamic_custom_op(benchmark, dynamic_op):
+    """A dynamic subgraph's op: reads the bucket from the input's shape, then ModelNew."""
+    op, x = dynamic_op
+    _time(benchmark, "dynamic custom op", _calls(lambda: op(x)))
+
+
+def test_dynamic_slot_called_directly(benchmark, dynamic_op):
+    """The same, as a stitched graph run as Python calls it."""
+    op, x = dynamic_op
+    slot = runtime.slot_of(op)
+    _time(benchmark, "dynamic slot (direct)", _calls(lambda: slot(x)))

@@ -200,3 +200,59 @@ def test_a_graph_that_needs_autograd_keeps_aotautograds_path(cache_dir):
         (out,) = compiled(x, w)
     assert [getattr(fn, "_llm_inference_direct", False) for fn in returned] == [False, True]
     torch.testing.assert_close(out, torch.relu(x.detach() @ w) * 2)
+
+
+MAXPOOL_PROCESS = '''
+import sys, torch
+m = torch.nn.MaxPool1d(4, stride=2, padding=2, dilation=3)
+x = torch.randn(2, 4, 256)
+with torch.no_grad():
+    out = torch.compile(m, backend=sys.argv[1], options={"target": "triton"} if sys.argv[1] == "llm" else None)(x)
+torch.testing.assert_close(out, m(x))
+if sys.argv[1] == "llm":
+    import torch_llmbackend
+    print("RUNS", [r["runs"] for r in torch_llmbackend.report()])
+'''
+
+
+def test_a_graph_inductor_compiled_in_another_process_is_not_left_eager(cache_dir, tmp_path):
+    """Issue 19: with Inductor's cache warm from another process, the decompositions ran without
+    Inductor's lowering module imported, and the graph fell back to eager."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "TORCHINDUCTOR_CACHE_DIR": str(tmp_path / "inductor"), "PYTHONPATH": os.getcwd(),
+           "LLMBACKEND_CACHE_DIR": cache_dir}
+    for backend in ("inductor", "llm"):
+        proc = subprocess.run([sys.executable, "-c", MAXPOOL_PROCESS, backend], capture_output=True, text=True,
+                              timeout=600, env=env)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Inductor failed" not in proc.stderr
+    runs = proc.stdout.split("RUNS", 1)[1]
+    assert "inductor" in runs and "eager" not in runs
+
+
+def test_when_one_way_into_inductor_fails_the_next_is_tried_and_named(cache_dir, monkeypatch, caplog):
+    from torch_llmbackend.backend import GraphCompiler
+
+    def boom(self, gm, example_inputs):
+        raise RuntimeError("lowering exploded")
+
+    monkeypatch.setattr(GraphCompiler, "_inductor_lowered", boom)
+    model = MLP()
+    (x,) = inputs_for(model)
+    with torch.no_grad():
+        torch.testing.assert_close(torch.compile(model, backend="llm", options={"target": "triton"})(x), model(x),
+                                   rtol=1e-4, atol=1e-5)
+    assert all(r["runs"] == "inductor" for r in torch_llmbackend.report() if r["source"] == "fallback")
+    assert "lowering exploded" in caplog.text
+
+    torch._dynamo.reset()
+    monkeypatch.setattr(GraphCompiler, "_inductor_whole", boom)
+    with torch.no_grad():
+        torch.testing.assert_close(torch.compile(model, backend="llm", options={"target": "triton"})(x), model(x),
+                                   rtol=1e-4, atol=1e-5)
+    runs = {r["runs"] for r in torch_llmbackend.report()}
+    assert runs == {"eager (Inductor failed: lowered: RuntimeError: lowering exploded; "
+                    "compile_fx: RuntimeError: lowering exploded)"}

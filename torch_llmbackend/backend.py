@@ -526,9 +526,10 @@ class GraphCompiler:
             measured[key] = measured.get(key, True) and ok
             lines.append(f"{p.shape_text()} {'kernel' if ok else 'baseline'} ({why})")
         d.table = runtime.SizeTable(measured)
-        kernel_at = sorted(k for k, v in measured.items() if v)
+        kernel_at = [runtime.bucket_text(k) for k in sorted(k for k, v in measured.items() if v)]
         d.coverage = "; ".join(lines)
-        d.reason += f"; dynamic sizes: kernel in buckets {kernel_at or 'none'}, baseline elsewhere ({d.coverage})"
+        d.reason += (f"; dynamic sizes: kernel in buckets {', '.join(kernel_at) or 'none'} and the nearest, "
+                     f"baseline elsewhere ({d.coverage})")
         if not kernel_at:
             d.run = None
 
@@ -553,18 +554,44 @@ class GraphCompiler:
         choice = self.opts.fallback
         if choice == "eager":
             return _as_python(gm), "eager"
-        try:
-            from .evaluate.inductor import compile_with_inductor
-
-            lowered = _inductor_decomposed(gm, example_inputs)
-            compiled = compile_with_inductor(lowered, example_inputs, inference=self.name == "inference")
-        except Exception as e:  # Inductor failing must not fail the user's compile
-            log.warning("Inductor failed on the %s graph (%s: %s); it runs eagerly", self.name, type(e).__name__, e)
-            return _as_python(gm), "eager (Inductor failed)"
+        compiled, failures = None, []
+        for how, compile_rest in (("lowered", self._inductor_lowered), ("compile_fx", self._inductor_whole)):
+            try:
+                compiled = compile_rest(gm, example_inputs)
+                break
+            except Exception as e:  # Inductor failing must not fail the user's compile: next way
+                failures.append(f"{how}: {type(e).__name__}: {_first_line(str(e))}")
+                log.warning("Inductor (%s) failed on the %s graph (%s: %s)", how, self.name, type(e).__name__, e)
+        if compiled is None:
+            return _as_python(gm), f"eager (Inductor failed: {'; '.join(failures)})"
         if choice == "auto" and device_type == "cuda":
             with unset_fake_temporarily():  # AOTAutograd calls us under its fake mode
                 return _faster_on_gpu(gm, compiled, example_inputs)
         return compiled, "inductor"
+
+    def _inductor_lowered(self, gm: torch.fx.GraphModule, example_inputs) -> Callable:
+        """Our aten graph with Inductor's decompositions applied, into Inductor's inner compiler."""
+        from .evaluate.inductor import compile_with_inductor
+
+        lowered = _inductor_decomposed(gm, example_inputs)
+        return compile_with_inductor(lowered, example_inputs, inference=self.name == "inference")
+
+    def _inductor_whole(self, gm: torch.fx.GraphModule, example_inputs) -> Callable:
+        """The graph handed to Inductor's own entry point, as torch.compile hands it a graph: it
+        runs its own AOTAutograd (functional already, so only decompositions change) under
+        no_grad, since autograd was taken care of around this graph."""
+        from torch._inductor.compile_fx import compile_fx
+
+        with torch.no_grad():
+            compiled = compile_fx(gm, list(example_inputs))
+
+        def boxed(args):
+            out = compiled(*args)
+            args.clear()
+            return out
+
+        boxed._boxed_call = True
+        return boxed
 
     def _add_left_out_rows(self, fallback: str) -> None:
         for lo in getattr(self, "_left_out", []):
@@ -641,6 +668,8 @@ def _inductor_decomposed(gm: torch.fx.GraphModule, example_inputs) -> torch.fx.G
     from torch._inductor.decomposition import select_decomp_table
     from torch._subclasses.fake_tensor import FakeTensorMode
     from torch.fx.experimental.proxy_tensor import make_fx
+
+    import torch._inductor.lowering  # noqa: F401  some of Inductor's decompositions look it up lazily
 
     fake_mode = detect_fake_mode(example_inputs) or FakeTensorMode()
     fakes = [fake_mode.from_tensor(t) if isinstance(t, torch.Tensor) and not isinstance(t, torch._subclasses.FakeTensor) else t

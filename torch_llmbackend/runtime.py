@@ -122,8 +122,13 @@ def finish(gm: torch.fx.GraphModule) -> torch.fx.GraphModule:
 # --- dynamic shapes ---------------------------------------------------------------------------
 
 def bucket(n: int) -> int:
-    """A size's bucket: the power of two at or above it (1, 2, 4, 8, ...)."""
-    return 1 << max(int(n) - 1, 0).bit_length()
+    """A size's bucket: log2 of the power of two at or above it (1 -> 0, 5..8 -> 3)."""
+    return max(int(n) - 1, 0).bit_length()
+
+
+def bucket_text(key: tuple[int, ...]) -> str:
+    """A bucket as people read it: sizes up to each power of two, '(<=8, <=128)'."""
+    return "(" + ", ".join(f"<={1 << b}" for b in key) + ")"
 
 
 class SizeTable:
@@ -146,8 +151,10 @@ class SizeTable:
     def _nearest(self, key: tuple[int, ...]) -> bool:
         if not self.measured:
             return False
+
         def distance(k):
-            return sum(abs(a.bit_length() - b.bit_length()) for a, b in zip(k, key))
+            return sum(abs(a - b) for a, b in zip(k, key))
+
         best = min(distance(k) for k in self.measured)
         answers = {v for k, v in self.measured.items() if distance(k) == best}
         return answers == {True}
@@ -186,13 +193,18 @@ class _DynamicSlot:
         self.table, self.single, self.__name__ = table, single, name
 
     def __call__(self, *args):
-        key = tuple(bucket(args[i].shape[j]) for i, j in self.where)
-        if self.table.use_kernel(key):
-            out = self.kernel(*args[: self.n_tensors])
-            out = out if isinstance(out, (tuple, list)) else (out,)
-        else:
-            out = tuple(_fresh(t, args) for t in self.fallback(*args))
-        return out[0] if self.single else tuple(out)
+        # the bucket as bit lengths, inline: this runs on every call of the model
+        key = tuple([(args[i].shape[j] - 1).bit_length() for i, j in self.where])
+        use = self.table.chosen.get(key)
+        if use is None:
+            use = self.table.use_kernel(key)
+        if use:
+            out = self.kernel(*args[: self.n_tensors]) if len(args) != self.n_tensors else self.kernel(*args)
+            if self.single:
+                return out[0] if isinstance(out, (tuple, list)) else out
+            return tuple(out)
+        out = tuple(_fresh(t, args) for t in self.fallback(*args))
+        return out[0] if self.single else out
 
 
 def dynamic_kernel_op(key: str, kernel: Callable, sub: Subgraph, table: SizeTable):

@@ -1,5 +1,5 @@
-"""What the LLM reads: the problem (a KernelBench-style reference with exact shapes and
-dtypes), the target's guide, experience from the knowledge base, and the concrete outcome of
+"""What the LLM reads: the problem (a KernelBench-style reference at example shapes, which the
+kernel must serve at other sizes too), the target's guide, experience from the knowledge base, and the concrete outcome of
 earlier rounds (compiler error, mismatch, timing, profile).
 
 Conversations are plain OpenAI chat messages. Earlier rounds appear as assistant/user turns so
@@ -26,9 +26,20 @@ SYSTEM = (
 
 PLAN_REQUEST = (
     "Before writing code: which ONE optimisation (or fix) will you apply next, and why do you "
-    "expect it to help for these exact shapes and dtypes? At most 8 lines, no code."
+    "expect it to help for these dtypes and shapes like these (sizes vary at run time)? At most 8 lines, no code."
 )
 IMPLEMENT_REQUEST = "Now implement that plan. Answer with ONE complete module in a ```python block that defines `class ModelNew`."
+
+
+# Kernels are reused at every size of the same pattern, and each is verified at sizes other than
+# the prompt's before it is kept (backend.py, graph/variants.py).
+SHAPE_GENERIC = (
+    "The kernel serves every size of this pattern, not only the example: batch sizes and sequence "
+    "lengths change between calls. Read every size from the inputs at run time (`x.shape`, "
+    "`x.stride()`), pass sizes to the kernel as arguments, compute the grid from them, and mask the "
+    "tails; bake no size from this prompt into the code (block sizes are yours to choose). The kernel "
+    "is also verified at other sizes, and one that is right only at these is refused."
+)
 
 
 @dataclass
@@ -58,7 +69,8 @@ def problem_text(problem: Problem, knowledge: str = "") -> str:
         "`ModelNew`, computes the same outputs from the same inputs, and does the work in your own kernels.",
         "## Reference (the ground truth)",
         fence(problem.reference_source),
-        "Exact tensors (the kernel is only ever called with these):\n" + "\n".join(f"- {line}" for line in io),
+        "Tensors at the example sizes (layout and dtypes are fixed):\n" + "\n".join(f"- {line}" for line in io),
+        SHAPE_GENERIC,
     ]
     if work:
         parts.append("Work: " + ", ".join(work) + ".")

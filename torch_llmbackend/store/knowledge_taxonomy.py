@@ -12,7 +12,7 @@ GPU_TECHNIQUES = (
     "tiling", "vectorized_loads", "fusion", "shared_memory_staging", "tensor_cores", "warp_reductions",
     "double_buffering", "launch_configuration", "persistent_kernel", "loop_unrolling", "coalescing",
     "online_softmax", "split_k", "autotuning", "block_reduction", "welford", "recomputation",
-    "mixed_precision_accumulation", "swizzling", "algebraic_rewrite",
+    "mixed_precision_accumulation", "swizzling", "algebraic_rewrite", "shape_generic",
 )
 GEMMINI_TECHNIQUES = (
     "loop_tiling", "dataflow_choice", "scratchpad_reuse", "loop_ws", "loop_conv_ws", "double_buffering",
@@ -44,6 +44,7 @@ _PATTERNS: list[tuple[str, str]] = [
     ("mixed_precision_accumulation", r"fp32 accumul|accumulat\w* in (fp32|float32|float)|acc_t"),
     ("swizzling", r"swizzl|grouped ordering|group_size_m|l2 (cache )?reuse"),
     ("algebraic_rewrite", r"algebraic|rewrit\w+ the math|fold(ed|ing)? (the )?(constant|scale)|exp2|log2e"),
+    ("shape_generic", r"shape[- ]generic|every size|any size|run[- ]time sizes?|sizes? as (kernel )?arguments"),
     ("loop_tiling", r"tile_[ijk]\b|loop tiling|tiled_matmul_auto|tiled_conv_auto"),
     ("dataflow_choice", r"dataflow|weight[- ]stationary|output[- ]stationary|(?-i:\bWS\b|\bOS\b)"),
     ("scratchpad_reuse", r"scratchpad|\bspad\b"),

@@ -37,6 +37,8 @@ Write the kernel in CUDA C++. Answer with ONE fenced ```python block holding a c
   contiguous, pass `x.stride(d)` as ints and index with them (or `x = x.contiguous()`, a
   layout copy, which costs a pass over memory). Use 64-bit index arithmetic
   (long long) where sizes can pass 2^31 elements.
+- Serve every size: read sizes from the inputs at run time (x.shape, x.numel()) and pass them
+  as kernel arguments; never hard-code a size from the prompt (it is verified at other sizes too).
 - Outputs: allocate with torch.empty / torch.empty_like / torch.empty_strided on the input's
   device, then fill them in a kernel. Host code may only allocate, take views (.view, .shape,
   .stride(), .numel()) and launch; torch compute ops (torch.matmul, x + y, .sum(),

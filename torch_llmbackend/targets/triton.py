@@ -24,6 +24,8 @@ Write the kernel in Triton. Answer with ONE fenced ```python block holding a com
 - Host code may only allocate outputs, take views (.view, .stride(), .shape) and launch kernels.
   Calling torch compute ops (torch.matmul, x + y, torch.softmax, .sum(), F.*) is rejected.
 - Handle every element: mask the tails (shapes need not be multiples of your block sizes).
+- Serve every size: read sizes from the inputs at run time and pass them as kernel arguments;
+  never hard-code a size from the prompt (it is verified at other sizes too).
 - No file, network, process or environment access; no global state kept between calls.
 """
 
