@@ -55,7 +55,32 @@ def test_inductor_runs_the_rest_on_cpu_by_default(cache_dir):
         out = torch.compile(model, backend="llm", options={"target": "triton"})(x)
         torch.testing.assert_close(out, model(x), rtol=1e-4, atol=1e-5)
     rows = torch_llmbackend.report()
-    assert rows[0]["runs"] == "inductor"
+    # no kernel of ours applies (offline, empty cache): Dynamo's whole graph goes to Inductor
+    assert rows and all(r["runs"] == "inductor, whole graph (no kernel of ours applies)" for r in rows)
+
+
+def test_a_plan_sends_the_next_compile_straight_to_inductor_until_a_kernel_appears(cache_dir):
+    from tests.agent.kernels import GOOD
+    from torch_llmbackend.store.kernels import KernelEntry, KernelStore
+
+    model = MLP()
+    (x,) = inputs_for(model)
+    opts = {"target": "triton"}
+    with torch.no_grad():
+        torch.compile(model, backend="llm", options=opts)(x)
+        first = torch_llmbackend.report()
+        torch._dynamo.reset()
+        torch.testing.assert_close(torch.compile(model, backend="llm", options=opts)(x), model(x), rtol=1e-4, atol=1e-5)
+    (row,) = torch_llmbackend.report()
+    assert row["graph"] == "whole" and row["reason"].startswith("plan ") and row["runs"] == "inductor"
+
+    key = next(r["key"] for r in first if r["key"])  # a kernel for one subgraph is stored since
+    with KernelStore(cache_dir) as store:
+        store.put(KernelEntry(key=key, target="triton", signature="", source=GOOD))
+    torch._dynamo.reset()
+    with torch.no_grad():
+        torch.compile(model, backend="llm", options=opts)(x)
+    assert not any(r["reason"].startswith("plan ") for r in torch_llmbackend.report())
 
 
 def test_misses_are_queued_for_batch_export(cache_dir):
@@ -233,26 +258,23 @@ def test_a_graph_inductor_compiled_in_another_process_is_not_left_eager(cache_di
     assert "inductor" in runs and "eager" not in runs
 
 
-def test_when_one_way_into_inductor_fails_the_next_is_tried_and_named(cache_dir, monkeypatch, caplog):
+def test_when_one_way_into_inductor_fails_the_next_is_tried_and_named(cache_dir, monkeypatch, caplog, tmp_path):
+    """A training step's graphs go through our path (forward and backward are compiled apart),
+    so the rest of each graph goes to Inductor: the first way failing costs nothing, both failing
+    leave eager with each cause named."""
     from torch_llmbackend.backend import GraphCompiler
 
     def boom(self, gm, example_inputs):
         raise RuntimeError("lowering exploded")
 
     monkeypatch.setattr(GraphCompiler, "_inductor_lowered", boom)
-    model = MLP()
-    (x,) = inputs_for(model)
-    with torch.no_grad():
-        torch.testing.assert_close(torch.compile(model, backend="llm", options={"target": "triton"})(x), model(x),
-                                   rtol=1e-4, atol=1e-5)
-    assert all(r["runs"] == "inductor" for r in torch_llmbackend.report() if r["source"] == "fallback")
+    rows = compile_and_compare(MLP(), {"target": "triton"})
+    assert {r["runs"] for r in rows if r["source"] == "fallback"} == {"inductor"}
     assert "lowering exploded" in caplog.text
 
     torch._dynamo.reset()
     monkeypatch.setattr(GraphCompiler, "_inductor_whole", boom)
-    with torch.no_grad():
-        torch.testing.assert_close(torch.compile(model, backend="llm", options={"target": "triton"})(x), model(x),
-                                   rtol=1e-4, atol=1e-5)
-    runs = {r["runs"] for r in torch_llmbackend.report()}
-    assert runs == {"eager (Inductor failed: lowered: RuntimeError: lowering exploded; "
-                    "compile_fx: RuntimeError: lowering exploded)"}
+    # another cache folder: the first compile left a plan (no kernel applies) that would apply
+    rows = compile_and_compare(MLP(), {"target": "triton", "cache_dir": str(tmp_path / "fresh")})
+    assert {r["runs"] for r in rows} == {"eager (Inductor failed: lowered: RuntimeError: lowering exploded; "
+                                         "compile_fx: RuntimeError: lowering exploded)"}

@@ -1,6 +1,7 @@
-"""The whole-graph check: an inference graph whose compiled form is slower than Dynamo's graph
-run eagerly runs eagerly, and the report says so. The check runs on GPUs only; here it is let
-onto the CPU and the clock is faked, so the choice is the test's, not the machine's."""
+"""The whole-graph check: an inference graph none of our kernels applies to goes to Inductor
+whole, or runs eagerly where that is 5% faster, and the report says so. The check runs on GPUs
+only; here it is let onto the CPU and the clock is faked, so the choice is the test's, not the
+machine's."""
 import pytest
 import torch
 
@@ -45,9 +46,9 @@ def _compile(model, cache_dir, **options):
     return torch.compile(model, backend="llm", options={"cache_dir": cache_dir, "mode": "offline", **options})
 
 
-@pytest.mark.parametrize("compiled_us, eager_us, eager_runs", [(120.0, 80.0, True), (80.0, 120.0, False), (100.0, 100.0, True)])
-def test_the_faster_of_the_compiled_graph_and_eager_runs(cache_dir, fake_clock, compiled_us, eager_us, eager_runs):
-    fake_clock["figures"] = [compiled_us, eager_us]
+@pytest.mark.parametrize("inductor_us, eager_us, eager_runs", [(120.0, 80.0, True), (80.0, 120.0, False), (100.0, 96.0, False)])
+def test_the_faster_of_inductor_and_eager_runs_the_whole_graph(cache_dir, fake_clock, inductor_us, eager_us, eager_runs):
+    fake_clock["figures"] = [inductor_us, eager_us]
     x, w = torch.randn(4, 8), torch.randn(8, 3)
     with torch.no_grad():
         out = _compile(_Scale(), cache_dir)(x, w)
@@ -56,8 +57,10 @@ def test_the_faster_of_the_compiled_graph_and_eager_runs(cache_dir, fake_clock, 
     for got in fake_clock["timed"]:
         torch.testing.assert_close(got if isinstance(got, torch.Tensor) else got[0], out)
     rows = torch_llmbackend.report()
-    verdict = f"eager, whole graph ({eager_us:.1f} us vs compiled {compiled_us:.1f} us)"
-    assert rows and all((r["runs"] == verdict) == eager_runs for r in rows), rows
+    verdict = f"eager, whole graph ({eager_us:.1f} us vs Inductor {inductor_us:.1f} us)"
+    if not eager_runs:  # eager must be 5% faster: a tie goes to Inductor
+        verdict = f"inductor, whole graph ({inductor_us:.1f} us vs eager {eager_us:.1f} us)"
+    assert rows and all(r["runs"] == verdict for r in rows), rows
 
 
 @pytest.mark.parametrize("model_cls", [_Dropout, _MutatesInput])
@@ -103,7 +106,7 @@ def test_a_failed_timing_leaves_the_compiled_graph_in_place(cache_dir, monkeypat
     with torch.no_grad(), caplog.at_level("WARNING", logger="torch_llmbackend"):
         out = _compile(_Scale(), cache_dir)(x, w)
     torch.testing.assert_close(out, _Scale()(x, w))
-    assert "could not time the graph against eager" in caplog.text
+    assert "could not time the whole graph" in caplog.text
     assert not any(r["runs"].startswith("eager, whole graph") for r in torch_llmbackend.report())
 
 

@@ -25,7 +25,7 @@ import torch
 from torch._functorch.aot_autograd import make_boxed_func
 from torch._subclasses.fake_tensor import unset_fake_temporarily
 
-from . import reuse, runtime, whole_graph
+from . import plans, reuse, runtime, whole_graph
 from .graph import Subgraph, lift, make_problem, op_name, partition, short_op_name
 from .graph.variants import problems_at, resized, spread
 from .options import Options
@@ -52,8 +52,19 @@ def llm_backend(gm: torch.fx.GraphModule, example_inputs, options: dict | None =
     global _last_report
     session = CompileSession(opts)
     _last_report = session.rows
+    device_type = _device_type(example_inputs)
+
+    plan_key = plans.plan_key(gm, example_inputs, opts) if not opts.search else None
+    plan = plans.load(session.store(), plan_key) if plan_key else None
+    if plan is not None:  # decided by an earlier process: straight to the whole-graph choice
+        session.rows.append(_whole_graph_row("whole", gm, f"plan {plan_key[:12]}: {plan.why}", plan.runs))
+        session.release()
+        session.unlogged = (0, "whole", 0.0)
+        session.log_table()
+        return _whole_graph_callable(plan.runs, gm, example_inputs, plan.replay)
 
     direct = _DirectInference(gm, example_inputs)
+    inference_unstitched = []  # an inference graph none of our kernels applies to
 
     def compile_graph(name: str) -> Callable:
         def compiler(graph: torch.fx.GraphModule, inputs):
@@ -61,6 +72,10 @@ def llm_backend(gm: torch.fx.GraphModule, example_inputs, options: dict | None =
             compiled = GraphCompiler(session, name).compile(graph, inputs)
             if name == "inference":
                 direct.offer(compiled, graph, random)
+                if session.stitched == 0:
+                    inference_unstitched.append(random)
+            elif name == "backward" and plan_key and session.stitched == 0:
+                plans.save(session.store(), plan_key, _plan_of(session, "inductor", "no kernel applies (training)"))
             return compiled
 
         return compiler
@@ -70,15 +85,106 @@ def llm_backend(gm: torch.fx.GraphModule, example_inputs, options: dict | None =
         bw_compiler=compile_graph("backward"),
         inference_compiler=compile_graph("inference"),
         decompositions=_core_aten_table(),
+        # the partitioner torch.compile's Inductor uses: it recomputes cheap ops in the backward
+        # instead of saving them, which saves memory and time in training
+        partition_fn=_inductor_partition(),
         keep_inference_input_mutations=True,
     )(gm, example_inputs)
+    if inference_unstitched and opts.fallback != "eager":
+        # Nothing of ours runs: the graph goes to Inductor whole, as torch.compile runs it, or
+        # eagerly where that is faster (timed once; the plan remembers the choice).
+        # timed only where a run changes nothing (see _DirectInference) and the user left it to us
+        timed = direct.repeatable and opts.fallback == "auto" and opts.prefer == "fastest"
+        runs, why, chosen, replay = _whole_graph_baseline(gm, example_inputs, session.rows, device_type, timed,
+                                                          opts.cuda_graphs)
+        if plan_key:
+            plans.save(session.store(), plan_key, _plan_of(session, runs, why, replay))
+        session.log_table()
+        return chosen
     chosen = direct.callable()
-    device_type = _device_type(example_inputs)
     if chosen is not None and direct.repeatable and device_type in whole_graph.DEVICE_TYPES \
             and opts.fallback == "auto" and opts.prefer == "fastest":
-        chosen = whole_graph.fastest(chosen, gm.forward, example_inputs, session.rows, device_type, opts.cuda_graphs)
+        chosen = whole_graph.fastest(chosen, gm.forward, example_inputs, session.rows, device_type, opts.cuda_graphs,
+                                     inductor=lambda: _inductor_whole_graph(gm, example_inputs))
     session.log_table()  # the inference graph's, with what runs in the end
     return chosen or wrapped
+
+
+def _inductor_partition():
+    from torch._functorch.partitioners import min_cut_rematerialization_partition
+
+    return functools.partial(min_cut_rematerialization_partition, compiler="inductor")
+
+
+def _inductor_whole_graph(gm: torch.fx.GraphModule, example_inputs) -> Callable:
+    """Dynamo's graph through Inductor exactly as torch.compile(backend="inductor") runs it."""
+    from torch._inductor.compile_fx import compile_fx
+
+    return compile_fx(gm, list(example_inputs))
+
+
+def _whole_graph_callable(runs: str, gm: torch.fx.GraphModule, example_inputs, replay: str = "") -> Callable:
+    """What a plan says runs the graph: Inductor or eager, replayed as CUDA graphs if it says so."""
+    fn = gm.forward
+    if runs == "inductor":
+        try:
+            fn = _inductor_whole_graph(gm, example_inputs)
+        except Exception as e:  # Inductor failing must not fail the user's compile
+            log.warning("Inductor failed on the whole graph (%s: %s); it runs eagerly", type(e).__name__, e)
+    if not replay:
+        return fn
+    from .cuda_graph import CudaGraphCall
+
+    try:
+        with unset_fake_temporarily():
+            return CudaGraphCall(fn, list(example_inputs))
+    except Exception as e:  # a capture that fails now costs the replay only
+        log.warning("the plan's CUDA-graph replay could not be captured (%s: %s); plain calls", type(e).__name__, e)
+        return fn
+
+
+def _whole_graph_baseline(gm, example_inputs, rows: list[dict[str, Any]], device_type: str | None,
+                          timed: bool, cuda_graphs: bool = False) -> tuple[str, str, Callable, str]:
+    """(runs, why, callable, replayed) for a graph none of our kernels applies to: Inductor on
+    the whole graph; on a GPU, where timing is safe, eager instead if it is 5% faster, and
+    either one replayed as CUDA graphs where that is faster still (`replayed` names which)."""
+    eager = gm.forward  # one bound method: the replay check tells candidates apart by identity
+    try:
+        inductor = _inductor_whole_graph(gm, example_inputs)
+    except Exception as e:
+        why = f"eager, whole graph (Inductor failed: {type(e).__name__}: {_first_line(str(e))})"
+        log.warning("Inductor failed on the whole graph (%s: %s); it runs eagerly", type(e).__name__, e)
+        _set_runs(rows, why)
+        return "eager", why, eager, ""
+    from .evaluate.timing import capturing
+
+    runs, why, chosen = "inductor", "inductor, whole graph (no kernel of ours applies)", inductor
+    timed = timed and device_type in whole_graph.DEVICE_TYPES and not capturing(device_type)
+    times = whole_graph.timed_pair(inductor, eager, example_inputs, device_type) if timed else None
+    if times is not None and times[1] < 0.95 * times[0]:  # eager only where clearly faster
+        runs, why, chosen = "eager", f"eager, whole graph ({times[1]:.1f} us vs Inductor {times[0]:.1f} us)", eager
+    elif times is not None:
+        why = f"inductor, whole graph ({times[0]:.1f} us vs eager {times[1]:.1f} us)"
+    _set_runs(rows, why)
+    replay = ""
+    if timed and cuda_graphs:
+        candidates = {"compiled": inductor, "eager": eager}
+        replayed = whole_graph.replayed_if_faster(chosen, candidates, example_inputs, rows,
+                                                  ["inductor, whole graph"] * len(rows), device_type)
+        if replayed is not chosen:
+            replay = "inductor" if replayed.fn is inductor else "eager"
+            runs, why, chosen = replay, rows[0]["runs"] if rows else why, replayed
+    return runs, why, chosen, replay
+
+
+def _set_runs(rows: list[dict[str, Any]], runs: str) -> None:
+    for row in rows:
+        row["runs"] = runs
+
+
+def _plan_of(session: "CompileSession", runs: str, why: str, replay: str = "") -> plans.Plan:
+    return plans.Plan(runs, why, looked_up=sorted({r["key"] for r in session.rows if r["key"]}),
+                      structures=sorted(session.structures), replay=replay)
 
 
 class _DirectInference:
@@ -224,6 +330,8 @@ class CompileSession:
         self.opts = opts
         self.rows: list[dict[str, Any]] = []
         self.unlogged: tuple[int, str, float] | None = None  # (first row, graph, seconds) of the last graph
+        self.stitched = 0  # subgraphs of ours (kernels or a target's library) stitched in so far
+        self.structures: set[str] = set()  # structural keys looked up, for a plan
         self._store: KernelStore | None = None
         self._evaluator = None
         self._searcher = None
@@ -282,10 +390,16 @@ class GraphCompiler:
             else:
                 self.rows.append(_whole_graph_row(self.name, gm, why_not))
             for d in decisions:
+                self.session.structures.add(d.problem.structural_key)
                 if d.run is not None:
                     runtime.stitch(gm, d.sub, self._op_for(d, d.run))
+                    self.session.stitched += 1
             runtime.finish(gm)
-            compiled, fallback = self._compile_rest(gm, example_inputs, device_type)
+            if self.name == "inference" and self.session.stitched == 0 and self.opts.fallback != "eager":
+                # llm_backend hands Dynamo's whole graph to Inductor instead: compile nothing here
+                compiled, fallback = _as_python(gm), "inductor, whole graph"
+            else:
+                compiled, fallback = self._compile_rest(gm, example_inputs, device_type)
             for i, d in enumerate(decisions):
                 self.rows.append(d.row(self.name, i, fallback))
             if target is not None:
@@ -654,10 +768,10 @@ def plain_row(graph: str, target: str, ops: list[str], reason: str, runs: str) -
     }
 
 
-def _whole_graph_row(graph: str, gm: torch.fx.GraphModule, reason: str) -> dict[str, Any]:
+def _whole_graph_row(graph: str, gm: torch.fx.GraphModule, reason: str, runs: str = "baseline") -> dict[str, Any]:
     from .graph.partition import is_compute
 
-    return plain_row(graph, "none", [op_name(n.target) for n in gm.graph.nodes if is_compute(n)], reason, "baseline")
+    return plain_row(graph, "none", [op_name(n.target) for n in gm.graph.nodes if is_compute(n)], reason, runs)
 
 
 def _inductor_decomposed(gm: torch.fx.GraphModule, example_inputs) -> torch.fx.GraphModule:

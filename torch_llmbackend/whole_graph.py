@@ -39,9 +39,11 @@ def draws_random_numbers(graph: torch.fx.GraphModule) -> bool:
 
 
 def fastest(compiled: Callable, eager: Callable, example_inputs: list, rows: list[dict[str, Any]],
-            device_type: str, cuda_graphs: bool) -> Callable:
-    """What runs the graph: the faster of `compiled` and `eager`, then, if `cuda_graphs`, either
-    one replayed as CUDA graphs where a replay is faster still."""
+            device_type: str, cuda_graphs: bool, inductor: Callable[[], Callable] | None = None) -> Callable:
+    """What runs the graph: the fastest of `compiled`, `eager` and Inductor on Dynamo's whole
+    graph (`inductor()` builds it; it is the default torch.compile, so always a candidate), then,
+    if `cuda_graphs`, the compiled or eager graph replayed as CUDA graphs where that is faster
+    still."""
     from .evaluate.timing import capturing
 
     if capturing(device_type):  # compiled inside the user's CUDA-graph capture: no timing there
@@ -49,6 +51,8 @@ def fastest(compiled: Callable, eager: Callable, example_inputs: list, rows: lis
         return compiled
     compiled_runs = [row["runs"] for row in rows]
     chosen = faster_of_compiled_and_eager(compiled, eager, example_inputs, rows, device_type)
+    if inductor is not None:
+        chosen = _unless_inductor_is_faster(chosen, inductor, example_inputs, rows, device_type)
     if not cuda_graphs:
         return chosen
     return replayed_if_faster(chosen, {"compiled": compiled, "eager": eager}, example_inputs, rows, compiled_runs,
@@ -79,6 +83,40 @@ def faster_of_compiled_and_eager(compiled: Callable, eager: Callable, example_in
         return eager
     log.info("the compiled graph runs: %.1f us per call, eager %.1f us", t_compiled, t_eager)
     return compiled
+
+
+def _unless_inductor_is_faster(chosen: Callable, inductor: Callable[[], Callable], example_inputs: list,
+                               rows: list[dict[str, Any]], device_type: str) -> Callable:
+    """Inductor on the whole graph where it beats the choice so far by 2% (a tie keeps ours,
+    which was verified and timed subgraph by subgraph); a failing Inductor keeps it too."""
+    try:
+        whole = inductor()
+    except Exception as e:
+        log.warning("Inductor failed on the whole graph (%s: %s); it is not a candidate", type(e).__name__, e)
+        return chosen
+    times = timed_pair(whole, chosen, example_inputs, device_type)
+    if times is None or times[0] >= 0.98 * times[1]:
+        return chosen
+    verdict = f"inductor, whole graph ({times[0]:.1f} us vs ours {times[1]:.1f} us)"
+    for row in rows:
+        row["runs"] = verdict
+    log.info("Inductor on the whole graph runs: %.1f us per call, ours %.1f us", *times)
+    return whole
+
+
+def timed_pair(a: Callable, b: Callable, example_inputs: list, device_type: str) -> tuple[float, float] | None:
+    """The per-call times of `a` and `b` (called as f(*inputs)) by the evaluator's timing rule,
+    or None where timing failed (out of memory for its buffers, say: the check only speeds up)."""
+    from .evaluate.timing import measure_alternating
+
+    args = list(example_inputs)
+    try:
+        with unset_fake_temporarily():
+            ta, tb = (t.median for t in measure_alternating([lambda: a(*args), lambda: b(*args)], device_type))
+    except Exception as e:
+        log.warning("could not time the whole graph (%s: %s)", type(e).__name__, e)
+        return None
+    return ta, tb
 
 
 def replayed_if_faster(chosen: Callable, candidates: dict[str, Callable], example_inputs: list,

@@ -200,6 +200,13 @@ class KernelStore:
         if not self.readonly:
             self._cache.set(_NOTE + name, seal(note))
 
+    def note_names(self, prefix: str = "") -> list[str]:
+        return sorted(k[len(_NOTE):] for k in self._iter_keys() if k.startswith(_NOTE + prefix))
+
+    def delete_note(self, name: str) -> bool:
+        self._check_writable()
+        return bool(self._cache.delete(_NOTE + name))
+
     def delete(self, key: str) -> bool:
         self._check_writable()
         return bool(self._cache.delete(_KERNEL + key))
