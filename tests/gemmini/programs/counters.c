@@ -1,6 +1,7 @@
 // The performance counters read the timing model: an execute counter counts exactly the
 // cycles the array streams, a DMA counter grows while loads are in flight and stops with a
-// snapshot, the load reservation station holds the loads not yet done, and a reset zeroes.
+// snapshot, the load reservation station holds the loads not yet done, the DMA's byte count
+// is the bytes loaded, and a reset zeroes.
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@ int main() {
 
   counter_configure(0, RDMA_ACTIVE_CYCLE, false);
   counter_configure(7, RESERVATION_STATION_LD_COUNT, true);
+  counter_configure(6, RDMA_BYTES_REC, true);
   if (counter_read(0) != 0) fail("a fresh counter is not 0", counter_read(0));
   for (int n = 0; n < N; n++) gemmini_mvin(In[n], n * DIM);
   const uint32_t in_station = counter_read(7);
@@ -43,6 +45,7 @@ int main() {
   if (counter_read(7) != in_station) fail("the snapshot of the station changed", counter_read(7));
   counter_snapshot_reset();
   if (counter_read(7) != 0) fail("loads left in the station after a fence", counter_read(7));
+  if (counter_read(6) != N * DIM * DIM * sizeof(elem_t)) fail("bytes received", counter_read(6));
   const uint32_t total = counter_read(0);
   if (total <= frozen) fail("the DMA counter stopped at the snapshot", total);
   counter_reset();
