@@ -254,7 +254,7 @@ void op_mvout(uint64_t dram, uint64_t rs2) {
   const uint32_t limit = from_acc ? ACC_ROWS : SPAD_ROWS;
   const char *mem = from_acc ? "accumulator" : "scratchpad";
   uint32_t nrows = rows, nblocks = (cols + DIM - 1) / DIM;
-  uint64_t bytes;
+  uint64_t bytes, row_bytes = 0;
   if (G.pool_stride) {
     mvout_pooled(dram, addr, cols, from_acc, base);
     nrows = (uint32_t)(G.pool_orows * G.pool_ocols);
@@ -285,7 +285,8 @@ void op_mvout(uint64_t dram, uint64_t rs2) {
         }
       }
     }
-    bytes = (uint64_t)rows * cols * esize;
+    row_bytes = (uint64_t)cols * esize;
+    bytes = rows * row_bytes;
     G.bytes_out += bytes;
   }
   if (from_acc) note_acc(base + nrows); else note_spad(base + nrows);
@@ -317,7 +318,7 @@ void op_mvout(uint64_t dram, uint64_t rs2) {
     span.issued = t;
     if (!G.pool_porows) span.first_done = span.last_done = t;
   } else {
-    span = mem_dma(DMA_WRITE, dram, rows, bytes / (rows ? rows : 1), G.st_stride, start + 1 + bank_wait);
+    span = mem_dma(DMA_WRITE, dram, rows, row_bytes, G.st_stride, start + 1 + bank_wait);
   }
   const uint64_t issued = max64(span.issued, read_done);
   G.tm.unit_free[Q_ST] = issued;
