@@ -6,14 +6,14 @@ Python, build a kernel function from C source and call it on numpy arrays or tor
 tensors; each call returns the stats of that call. Independent of torch_llmbackend.
 """
 from .build import BuildError, cache_dir, config_root, include_flags, link_flags
-from .config import CONFIGS, Config, get_config
+from .config import CONFIGS, Config, MemoryModel, get_config
 from .runtime import (GemminiProgramError, Kernel, Param, Program, ProgramResult, Stats,
                       build_function, build_functions, compile_program, parse_signature, run_program)
 
 build_program = compile_program
 
 __all__ = [
-    "BuildError", "CONFIGS", "Config", "GemminiProgramError", "Kernel", "Param", "Program",
+    "BuildError", "CONFIGS", "Config", "MemoryModel", "GemminiProgramError", "Kernel", "Param", "Program",
     "ProgramResult", "Stats", "build_function", "build_functions", "build_program", "cache_dir", "compile_program",
     "config_root", "get_config", "include_flags", "link_flags", "parse_signature", "run_program",
 ]

@@ -19,7 +19,8 @@ from .config import Config, get_config
 PACKAGE_DIR = Path(__file__).resolve().parent
 INCLUDE_DIR = PACKAGE_DIR / "include"
 CSRC_DIR = PACKAGE_DIR / "csrc"
-SIM_SOURCES = ("sim_state.c", "sim_exec.c", "sim_loops.c", "sim_timing.c", "sim_rocc.c")
+SIM_SOURCES = ("sim_state.c", "sim_exec.c", "sim_loops.c", "sim_timing.c", "sim_memory.c",
+               "sim_counters.c", "sim_rocc.c")
 # -fwrapv: accumulators wrap at 32 bits like the hardware's adders.
 SIM_CFLAGS = ("-O3", "-fwrapv", "-fPIC", "-fvisibility=hidden", "-std=gnu11")
 CC = os.environ.get("GEMMINI_CC", "cc")

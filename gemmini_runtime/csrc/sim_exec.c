@@ -185,18 +185,30 @@ void op_mvin(uint64_t dram, uint64_t rs2, int state) {
   const uint64_t bytes = dram ? (uint64_t)rows * cols * esize : 0;
   G.bytes_in += bytes;
 
-  /* timing: waits for earlier readers (WAR) and writers (WAW, and RAW when accumulating) */
+  /* timing: an mvin issues (as Gemmini's reservation station does) once earlier readers (WAR)
+   * and writers (WAW, and RAW when accumulating) of its rows are done; its DMA reads DRAM,
+   * and each row arriving takes its bank's write port */
   uint64_t *tw = to_acc ? G.tm.acc_w : G.tm.spad_w, *tr = to_acc ? G.tm.acc_r : G.tm.spad_r;
-  uint64_t start = max64(tm_begin(Q_LD), G.tm.unit_free[Q_LD]);
+  const uint64_t queued = max64(tm_begin(Q_LD), G.tm.unit_free[Q_LD]);
+  uint64_t start = queued;
   for (uint32_t b = 0; b < nblocks; b++) {
     const uint32_t row = base + b * c->block_stride;
-    start = max64(start, tm_rows_ready(tw, row, rows, 1));
-    start = max64(start, tm_rows_ready(tr, row, rows, 1));
+    start = max64(start, max64(tm_rows_ready(tw, row, rows, 1), tm_rows_ready(tr, row, rows, 1)));
   }
-  const uint64_t occ = max64(rows, (bytes + DMA_BYTES_PER_CYCLE - 1) / DMA_BYTES_PER_CYCLE);
-  G.tm.unit_free[Q_LD] = start + occ;
-  G.tm.busy[Q_LD] += occ;
-  const uint64_t finish = start + occ + MEM_LATENCY;
+  G.stall[STALL_LD_LOCAL_HAZARD] += start - queued;
+  dma_span_t span = {start, start + rows, start + 1, start + rows};
+  if (dram) span = mem_dma(DMA_READ, dram, rows, (uint64_t)cols * esize, c->stride, start);
+  /* rows arrive one after another up to the last response */
+  const uint64_t write_from = span.last_done >= start + rows ? max64(span.first_done, span.last_done - rows) : span.first_done;
+  const uint64_t ideal = span.last_done + 1;
+  uint64_t finish = ideal;
+  for (uint32_t b = 0; b < nblocks; b++)
+    finish = max64(finish, mem_rows(to_acc, base + b * c->block_stride, rows, 1, 1, write_from) + 1);
+  G.stall[STALL_LD_BANK_CONFLICT] += finish - ideal;
+  G.tm.unit_free[Q_LD] = span.issued;
+  G.tm.busy[Q_LD] += span.issued - start;
+  counters_note(ACT_LOAD, start, finish);
+  if (dram) { counters_note(ACT_RDMA, span.first_issue, span.last_done); counters_note_bytes(DMA_READ, span.last_done, bytes); }
   for (uint32_t b = 0; b < nblocks; b++) tm_rows_set(tw, base + b * c->block_stride, rows, 1, finish);
   tm_end(Q_LD, finish);
 }
@@ -242,7 +254,7 @@ void op_mvout(uint64_t dram, uint64_t rs2) {
   const uint32_t limit = from_acc ? ACC_ROWS : SPAD_ROWS;
   const char *mem = from_acc ? "accumulator" : "scratchpad";
   uint32_t nrows = rows, nblocks = (cols + DIM - 1) / DIM;
-  uint64_t bytes;
+  uint64_t bytes, row_bytes = 0;
   if (G.pool_stride) {
     mvout_pooled(dram, addr, cols, from_acc, base);
     nrows = (uint32_t)(G.pool_orows * G.pool_ocols);
@@ -273,20 +285,49 @@ void op_mvout(uint64_t dram, uint64_t rs2) {
         }
       }
     }
-    bytes = (uint64_t)rows * cols * esize;
+    row_bytes = (uint64_t)cols * esize;
+    bytes = rows * row_bytes;
     G.bytes_out += bytes;
   }
   if (from_acc) note_acc(base + nrows); else note_spad(base + nrows);
 
+  /* timing: the rows are read out of their banks once written (RAW), then written to DRAM */
   uint64_t *tw = from_acc ? G.tm.acc_w : G.tm.spad_w, *tr = from_acc ? G.tm.acc_r : G.tm.spad_r;
-  uint64_t start = max64(tm_begin(Q_ST), G.tm.unit_free[Q_ST]);
+  const uint64_t queued = max64(tm_begin(Q_ST), G.tm.unit_free[Q_ST]);
+  uint64_t start = queued;
   for (uint32_t b = 0; b < nblocks; b++)
     start = max64(start, tm_rows_ready(tw, base + b * DIM, nrows, 1));
-  const uint64_t occ = max64(nrows, (bytes + DMA_BYTES_PER_CYCLE - 1) / DMA_BYTES_PER_CYCLE);
-  G.tm.unit_free[Q_ST] = start + occ;
-  G.tm.busy[Q_ST] += occ;
-  for (uint32_t b = 0; b < nblocks; b++) tm_rows_set(tr, base + b * DIM, nrows, 1, start + occ);
-  tm_end(Q_ST, start + occ + MEM_LATENCY);
+  G.stall[STALL_ST_RESULTS] += start - queued;
+  uint64_t read_done = start + nrows;
+  for (uint32_t b = 0; b < nblocks; b++)
+    read_done = max64(read_done, mem_rows(from_acc, base + b * DIM, nrows, 1, 0, start));
+  const uint64_t bank_wait = read_done - (start + nrows);
+  G.stall[STALL_ST_BANK_CONFLICT] += bank_wait;
+  /* the DMA starts on the first row read (it follows the bank reads, one row per cycle) */
+  dma_span_t span;
+  if (G.pool_stride) {
+    uint64_t t = start + 1 + bank_wait;
+    span.first_issue = t; span.first_done = UINT64_MAX; span.last_done = 0;
+    for (int pr = 0; pr < G.pool_porows; pr++) {
+      const dma_span_t s = mem_dma(DMA_WRITE, dram + (uint64_t)pr * G.pool_out_dim * G.st_stride,
+                                   (uint32_t)G.pool_pocols, cols * sizeof(elem_t), G.st_stride, t);
+      t = s.issued;
+      span.first_done = s.first_done < span.first_done ? s.first_done : span.first_done;
+      span.last_done = max64(span.last_done, s.last_done);
+    }
+    span.issued = t;
+    if (!G.pool_porows) span.first_done = span.last_done = t;
+  } else {
+    span = mem_dma(DMA_WRITE, dram, rows, row_bytes, G.st_stride, start + 1 + bank_wait);
+  }
+  const uint64_t issued = max64(span.issued, read_done);
+  G.tm.unit_free[Q_ST] = issued;
+  G.tm.busy[Q_ST] += issued - start;
+  counters_note(ACT_STORE, start, span.last_done);
+  counters_note(ACT_WDMA, span.first_issue, span.last_done);
+  counters_note_bytes(DMA_WRITE, span.last_done, bytes);
+  for (uint32_t b = 0; b < nblocks; b++) tm_rows_set(tr, base + b * DIM, nrows, 1, read_done);
+  tm_end(Q_ST, max64(span.last_done, read_done));
 }
 
 /* ---- preload --------------------------------------------------------------------------- */
@@ -311,10 +352,13 @@ void op_preload(uint64_t rs1, uint64_t rs2) {
     const int bt = G.dataflow == 1 && G.b_transpose;
     const uint32_t nrows = bt ? G.pre_cols : G.pre_rows;
     if (nrows && pre + (uint64_t)nrows <= SPAD_ROWS) {
-      uint64_t start = max64(t0, tm_rows_ready(G.tm.spad_w, pre, nrows, 1));
+      uint64_t start = t0;
       if (G.dataflow == 1) start = max64(start, G.tm.shadow_free);
       else start = max64(start, G.tm.unit_free[Q_EX]);  /* OS: D enters the busy array */
-      finish = start + nrows;
+      const uint64_t data = tm_rows_ready(G.tm.spad_w, pre, nrows, 1);
+      if (data > start) { G.stall[STALL_EX_OPERANDS] += data - start; start = data; }
+      finish = mem_rows(0, pre, nrows, 1, 0, start);  /* its rows take their bank's port */
+      G.stall[STALL_EX_BANK_CONFLICT] += finish - (start + nrows);
       tm_rows_set(G.tm.spad_r, pre, nrows, 1, finish);
       if (G.dataflow == 0) G.tm.unit_free[Q_EX] = finish;
     }
@@ -453,29 +497,48 @@ void op_compute(uint64_t rs1, uint64_t rs2, int preloaded) {
   }
 
   /* timing */
-  uint64_t start = max64(tm_begin(Q_EX), G.tm.unit_free[Q_EX]);
-  if (a_addr != GARBAGE)
-    start = max64(start, tm_rows_ready(G.tm.spad_w, a_addr, at ? a_cols : a_rows, G.a_stride));
-  if (bd_addr != GARBAGE)
-    start = max64(start, tm_rows_ready(G.tm.spad_w, bd_addr, bd_t ? bd_cols : bd_rows, 1));
-  if (ws && preloaded) start = max64(start, G.tm.weights_ready);
+  const uint64_t queued = max64(tm_begin(Q_EX), G.tm.unit_free[Q_EX]);
+  const uint32_t a_n = at ? a_cols : a_rows, bd_n = bd_t ? bd_cols : bd_rows;
+  uint64_t data = 0;
+  if (a_addr != GARBAGE) data = max64(data, tm_rows_ready(G.tm.spad_w, a_addr, a_n, G.a_stride));
+  if (bd_addr != GARBAGE) data = max64(data, tm_rows_ready(G.tm.spad_w, bd_addr, bd_n, 1));
+  if (ws && preloaded) data = max64(data, G.tm.weights_ready);
+  uint64_t start = max64(queued, data);
+  G.stall[STALL_EX_OPERANDS] += start - queued;
   const int out_valid = G.out_addr != GARBAGE;
   const int out_acc = out_valid && (G.out_addr & ACC_BIT);
   const uint32_t out_base = out_acc ? (G.out_addr & ACC_ROW_MASK) : G.out_addr;
   uint64_t *ow = out_acc ? G.tm.acc_w : G.tm.spad_w, *orr = out_acc ? G.tm.acc_r : G.tm.spad_r;
   if (out_valid) {
-    start = max64(start, tm_rows_ready(ow, out_base, G.out_rows, G.c_stride));
-    start = max64(start, tm_rows_ready(orr, out_base, G.out_rows, G.c_stride));
+    const uint64_t hazard = max64(tm_rows_ready(ow, out_base, G.out_rows, G.c_stride),
+                                  tm_rows_ready(orr, out_base, G.out_rows, G.c_stride));
+    if (hazard > start) { G.stall[STALL_EX_OUTPUT_HAZARD] += hazard - start; start = hazard; }
   }
   uint64_t cost = ws ? (a_rows ? a_rows : 1) : (a_cols ? a_cols : 1);
   if (!ws && out_valid) cost += DIM;  /* OS: results shift out of the array */
+  /* operand rows stream out of their banks from the start; a bank shared with other traffic
+   * (an mvin, the next preload, an mvout) holds the array back */
+  uint64_t fed = start + cost;
+  if (a_addr != GARBAGE) fed = max64(fed, mem_rows(0, a_addr, a_n, G.a_stride, 0, start));
+  if (bd_addr != GARBAGE) fed = max64(fed, mem_rows(0, bd_addr, bd_n, 1, 0, start));
+  const uint64_t bank_wait = fed - (start + cost);
+  G.stall[STALL_EX_BANK_CONFLICT] += bank_wait;
+  cost += bank_wait;
   G.tm.ex_last_start = start;
   if (ws && preloaded) G.tm.shadow_free = start;
   G.tm.unit_free[Q_EX] = start + cost;
   G.tm.busy[Q_EX] += cost;
+  counters_note(ACT_EXEC, start, start + cost);
   if (a_addr != GARBAGE)
-    tm_rows_set(G.tm.spad_r, a_addr, at ? a_cols : a_rows, G.a_stride, start + cost);
-  const uint64_t finish = start + cost + ARRAY_LATENCY;
-  if (out_valid) tm_rows_set(ow, out_base, G.out_rows, G.c_stride, finish);
+    tm_rows_set(G.tm.spad_r, a_addr, a_n, G.a_stride, start + cost);
+  uint64_t finish = start + cost + ARRAY_LATENCY;
+  if (out_valid) {  /* results enter their banks one row per cycle (accumulating reads too) */
+    const uint64_t from = finish - G.out_rows;
+    uint64_t written = mem_rows(out_acc, out_base, G.out_rows, G.c_stride, 1, from);
+    if (out_acc && (G.out_addr & ACCUM_BIT))
+      written = max64(written, mem_rows(1, out_base, G.out_rows, G.c_stride, 0, from));
+    if (written > finish) { G.stall[STALL_EX_BANK_CONFLICT] += written - finish; finish = written; }
+    tm_rows_set(ow, out_base, G.out_rows, G.c_stride, finish);
+  }
   tm_end(Q_EX, finish);
 }

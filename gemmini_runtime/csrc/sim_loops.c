@@ -97,34 +97,61 @@ void op_loop_ws(uint64_t rs1, uint64_t rs2) {
         g_mvin(L->D + (i * L->D_stride + j) * DIM * sizeof_D,
                pack_addr(EDGE(i, I, pad_I), EDGE(j, J, pad_J), C_start + (uint32_t)((i * J + j) * DIM)), 2);
 
+  /* As Gemmini's LoopMatmul does, operands move MAX_BLOCK_LEN tiles per mvin (one full DMA
+   * request per DRAM row) along the dimension contiguous in DRAM, and C leaves the
+   * accumulator up to MAX_BLOCK_LEN tiles per mvout (one tile when full width). */
+  const uint64_t mb = MAX_BLOCK_LEN, mb_c = full_C ? MAX_BLOCK_LEN_ACC : MAX_BLOCK_LEN;
+#define GROUP(x, n, m) ((x) + (m) <= (n) ? (m) : (n) - (x))  /* tiles in the group at x */
+  /* The load FSM runs ahead of the execute FSM (they are separate in Gemmini's loop unit):
+   * every load of the loop is emitted first, in the order the computes need them; the
+   * reservation station and the row dependences decide when each runs. */
+  for (uint64_t k = 0; k < K; k++)
+    for (uint64_t j = 0; j < J; j++)
+      for (uint64_t i = 0; i < I; i++) {
+        const uint32_t A_sp = A_start + (uint32_t)((a_t ? k * I + i : i * K + k) * DIM);
+        const uint32_t B_sp = B_start + (uint32_t)((b_t ? j * K + k : k * J + j) * DIM);
+        if (j == 0 && L->A) {  /* A tiles (i, k..) or, transposed, (k, i..) */
+          if (a_t && i % mb == 0) {
+            const uint64_t n = GROUP(i, I, mb);
+            g_mvin(L->A + (k * L->A_stride + i) * DIM * esz,
+                   pack_addr(EDGE(k, K, pad_K), n * DIM - (i + n == I ? pad_I : 0), A_sp), 0);
+          } else if (!a_t && k % mb == 0) {
+            const uint64_t n = GROUP(k, K, mb);
+            g_mvin(L->A + (i * L->A_stride + k) * DIM * esz,
+                   pack_addr(EDGE(i, I, pad_I), n * DIM - (k + n == K ? pad_K : 0), A_sp), 0);
+          }
+        }
+        if (i == 0 && L->B) {  /* B tiles (k, j..) or, transposed, (j, k..) */
+          if (b_t && k % mb == 0) {
+            const uint64_t n = GROUP(k, K, mb);
+            g_mvin(L->B + (j * L->B_stride + k) * DIM * esz,
+                   pack_addr(EDGE(j, J, pad_J), n * DIM - (k + n == K ? pad_K : 0), B_sp), 1);
+          } else if (!b_t && j % mb == 0) {
+            const uint64_t n = GROUP(j, J, mb);
+            g_mvin(L->B + (k * L->B_stride + j) * DIM * esz,
+                   pack_addr(EDGE(k, K, pad_K), n * DIM - (j + n == J ? pad_J : 0), B_sp), 1);
+          }
+        }
+      }
   for (uint64_t k = 0; k < K; k++)
     for (uint64_t j = 0; j < J; j++)
       for (uint64_t i = 0; i < I; i++) {
         const uint32_t A_sp = A_start + (uint32_t)((a_t ? k * I + i : i * K + k) * DIM);
         const uint32_t B_sp = B_start + (uint32_t)((b_t ? j * K + k : k * J + j) * DIM);
         const uint32_t C_sp = C_start + (uint32_t)((i * J + j) * DIM);
-        if (j == 0 && L->A) {
-          if (a_t) g_mvin(L->A + (k * L->A_stride + i) * DIM * esz,
-                          pack_addr(EDGE(k, K, pad_K), EDGE(i, I, pad_I), A_sp), 0);
-          else g_mvin(L->A + (i * L->A_stride + k) * DIM * esz,
-                      pack_addr(EDGE(i, I, pad_I), EDGE(k, K, pad_K), A_sp), 0);
-        }
-        if (i == 0 && L->B) {
-          if (b_t) g_mvin(L->B + (j * L->B_stride + k) * DIM * esz,
-                          pack_addr(EDGE(j, J, pad_J), EDGE(k, K, pad_K), B_sp), 1);
-          else g_mvin(L->B + (k * L->B_stride + j) * DIM * esz,
-                      pack_addr(EDGE(k, K, pad_K), EDGE(j, J, pad_J), B_sp), 1);
-        }
         uint32_t out = C_sp | ACCUM_BIT;
         if (!ex_accumulate && k == 0) out &= ~ACCUM_BIT;
         g_preload(pack_addr(EDGE(k, K, pad_K), EDGE(j, J, pad_J), i == 0 ? B_sp : GARBAGE),
                   pack_addr(EDGE(i, I, pad_I), EDGE(j, J, pad_J), out));
         g_compute(pack_addr(EDGE(i, I, pad_I), EDGE(k, K, pad_K), A_sp),
                   pack_addr(DIM, DIM, GARBAGE), i == 0);
-        if (L->C && k == K - 1)
-          g_mvout(L->C + (i * L->C_stride + j) * DIM * sizeof_C,
-                  pack_addr(EDGE(i, I, pad_I), EDGE(j, J, pad_J), C_sp | (full_C ? FULL_BIT : 0)));
+        const uint64_t j0 = j - j % mb_c, n = GROUP(j0, J, mb_c);
+        if (L->C && k == K - 1 && j == j0 + n - 1)  /* the group's last tile is done */
+          g_mvout(L->C + (i * L->C_stride + j0) * DIM * sizeof_C,
+                  pack_addr(EDGE(i, I, pad_I), n * DIM - (j0 + n == J ? pad_J : 0),
+                            (C_start + (uint32_t)((i * J + j0) * DIM)) | (full_C ? FULL_BIT : 0)));
       }
+#undef GROUP
 #undef EDGE
 }
 

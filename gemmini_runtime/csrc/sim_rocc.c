@@ -37,19 +37,16 @@ uint64_t gemmini_sim_rocc(uint32_t funct, uint64_t rs1, uint64_t rs2) {
   case F_LOOP_WS_STRIDES_AB: case F_LOOP_WS_STRIDES_DC:
   case 16: case 17: case 18: case 19: case 20: case 21:
     loop_ws_config(funct, rs1, rs2);
-    tm_host_issue_only();
+    tm_host_issue_loop();
     break;
   case F_LOOP_WS:
   case F_LOOP_CONV_WS:
-    tm_host_issue_only();
+    tm_host_issue_loop();
     tm_loop_begin();
     if (funct == F_LOOP_WS) op_loop_ws(rs1, rs2); else op_loop_conv_ws(rs1, rs2);
     tm_loop_end();
     break;
-  case F_COUNTER:
-    /* Performance counters: accepted; no hardware events are modelled, reads return 0. */
-    tm_host_issue_only();
-    return 0;
+  case F_COUNTER: return op_counter(rs1);
   default:
     sim_fail("unknown instruction funct %u", funct);
   }

@@ -16,7 +16,7 @@ sim_t G;
 static int initialized, embedded, strict;
 static jmp_buf *error_jmp;
 static char error_msg[1024];
-static char stats_buf[4096];
+static char stats_buf[8192];
 
 /* All internal buffers live in one mapping, so that DRAM checks can refuse it: a program
  * must never be able to reach the simulator's own state through an mvin/mvout. */
@@ -217,7 +217,7 @@ void sim_ensure_init(void) {
   const size_t spad = (size_t)SPAD_ROWS * DIM * sizeof(elem_t);
   const size_t acc = (size_t)ACC_ROWS * DIM * sizeof(acc_t);
   const size_t times = ((size_t)SPAD_ROWS * 2 + (size_t)ACC_ROWS * 2) * sizeof(uint64_t);
-  internal_bytes = spad + acc + times;
+  internal_bytes = spad + acc + times + sizeof(mem_t);
   void *p = mmap(NULL, internal_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) { perror("gemmini-sim: mmap"); exit(3); }
   internal_base = p;
@@ -226,6 +226,7 @@ void sim_ensure_init(void) {
   uint64_t *t = (uint64_t *)(internal_base + spad + acc);
   G.tm.spad_w = t; G.tm.spad_r = t + SPAD_ROWS;
   G.tm.acc_w = t + 2 * (size_t)SPAD_ROWS; G.tm.acc_r = G.tm.acc_w + ACC_ROWS;
+  G.tm.mem = (mem_t *)(internal_base + spad + acc + times);
   initialized = 1;
   gemmini_sim_reset();
   atexit(write_stats_at_exit);
@@ -238,6 +239,7 @@ void gemmini_sim_reset(void) {
   memset(&G, 0, sizeof G);
   G.spad = spad; G.acc = acc;
   G.tm.spad_w = tm.spad_w; G.tm.spad_r = tm.spad_r; G.tm.acc_w = tm.acc_w; G.tm.acc_r = tm.acc_r;
+  G.tm.mem = tm.mem;
   memset(internal_base, 0, internal_bytes);
   for (int i = 0; i < 3; i++) {
     G.ld[i].stride = DIM * sizeof(elem_t);
@@ -264,12 +266,24 @@ const char *gemmini_sim_stats_json(void) {
       "\"instructions\": %llu, \"bytes_loaded\": %llu, \"bytes_stored\": %llu, "
       "\"spad_rows_used\": %u, \"acc_rows_used\": %u, \"spad_rows\": %u, \"acc_rows\": %u, "
       "\"load_busy\": %llu, \"execute_busy\": %llu, \"store_busy\": %llu, "
-      "\"error\": \"%s\", \"issued\": {",
+      "\"error\": \"%s\", ",
       GEMMINI_CONFIG_NAME, DIM, (unsigned long long)cycles, (unsigned long long)G.macs,
       (unsigned long long)G.n_issued, (unsigned long long)G.bytes_in,
       (unsigned long long)G.bytes_out, G.spad_hwm, G.acc_hwm, SPAD_ROWS, ACC_ROWS,
       (unsigned long long)G.tm.busy[Q_LD], (unsigned long long)G.tm.busy[Q_EX],
       (unsigned long long)G.tm.busy[Q_ST], "");
+  static const char *stall_names[STALL_NUM] = {
+    "host_rs_full", "load_local_hazard", "load_dma_inflight", "load_dram_bandwidth",
+    "load_bank_conflict", "execute_operands", "execute_output_hazard", "execute_bank_conflict",
+    "store_results", "store_dma_inflight", "store_dram_bandwidth", "store_bank_conflict"};
+  n += snprintf(stats_buf + n, sizeof stats_buf - n,
+                "\"dma_read_requests\": %llu, \"dma_write_requests\": %llu, \"stalls\": {",
+                (unsigned long long)G.tm.mem->dma[DMA_READ].requests,
+                (unsigned long long)G.tm.mem->dma[DMA_WRITE].requests);
+  for (int c = 0; c < STALL_NUM; c++)
+    n += snprintf(stats_buf + n, sizeof stats_buf - n, "%s\"%s\": %llu", c ? ", " : "",
+                  stall_names[c], (unsigned long long)G.stall[c]);
+  n += snprintf(stats_buf + n, sizeof stats_buf - n, "}, \"issued\": {");
   for (int pass = 0; pass < 2; pass++) {
     const uint64_t *c = pass ? G.executed : G.issued;
     int first = 1;

@@ -8,9 +8,10 @@
  *     writer (RAW); a writer waits for the last writer and the last reader (WAW, WAR), as
  *     Gemmini's reservation station does. There are no other dependences, so loads of the
  *     next tile overlap computes of this one when the program double-buffers.
- *  3. Costs: mvin/mvout occupy their controller max(rows, bytes/16) cycles (one 16-byte DMA
- *     beat per cycle; separate read and write channels); data is usable MEM_LATENCY (64)
- *     cycles later. A WS compute streams its A rows: rows cycles; an OS compute streams K:
+ *  3. Costs: an mvin/mvout goes through the memory system of sim_memory.c (DMA requests of
+ *     at most MAX_BYTES, a limited number in flight, DRAM bandwidth and latency, bank ports):
+ *     its controller is busy until its last request has issued, and its data is usable when
+ *     the last response has arrived and been written into its banks. A WS compute streams its A rows: rows cycles; an OS compute streams K:
  *     cols-of-A cycles, plus DIM cycles to shift results out when it writes C. Results are
  *     written ARRAY_LATENCY (DIM) cycles after the last row entered. A WS preload shifts
  *     its rows into a shadow buffer while the previous compute runs (double-buffered
@@ -19,9 +20,10 @@
  *     while the target queue's reservation station is full (8 load, 16 execute, 4 store
  *     entries; an entry frees when its command completes). Host computation between
  *     instructions (the library's loop overhead, CPU reference code) costs nothing.
- *  5. loop_ws / loop_conv_ws are expanded by a hardware state machine that emits one command
- *     per cycle into the same queues, without host issue cost; the host waits for the loop
- *     unit before issuing further instructions.
+ *  5. loop_ws / loop_conv_ws are expanded by the loop unit's load, execute and store state
+ *     machines, each emitting one command per cycle into its queue, without host issue cost.
+ *     The unit holds two loops: the host issues the next loop once the one before the running
+ *     loop has emitted everything, and any other instruction once all loops have.
  *  6. gemmini_fence() advances the host to the completion of everything issued; the run's
  *     cycle count is the time everything has completed; read_cycles() returns the host's
  *     current cycle.
@@ -36,8 +38,12 @@ static inline uint64_t max64(uint64_t a, uint64_t b) { return a > b ? a : b; }
 
 void tm_reset(void) {
   uint64_t *sw = G.tm.spad_w, *sr = G.tm.spad_r, *aw = G.tm.acc_w, *ar = G.tm.acc_r;
+  mem_t *mem = G.tm.mem;
   memset(&G.tm, 0, sizeof G.tm);
   G.tm.spad_w = sw; G.tm.spad_r = sr; G.tm.acc_w = aw; G.tm.acc_r = ar;
+  G.tm.mem = mem;
+  mem_reset();
+  counters_reset();
 }
 
 /* The cycle at which a command enters its queue: it needs a free reservation-station entry
@@ -46,10 +52,15 @@ uint64_t tm_begin(int q) {
   const uint64_t slot_free = G.tm.rs[q][G.tm.rs_head[q]];
   uint64_t t;
   if (G.tm.in_loop) {
-    t = max64(G.tm.loop_cursor, slot_free);
-    G.tm.loop_cursor = t + 1;
+    t = max64(G.tm.loop_cursor[q], slot_free);
+    G.tm.loop_cursor[q] = t + 1;
   } else {
-    t = max64(max64(G.tm.host, G.tm.loop_free), slot_free);
+    const uint64_t ready = max64(G.tm.host, G.tm.loop_free);
+    t = max64(ready, slot_free);
+    if (t > ready) {  /* the host blocks on a full reservation station */
+      G.stall[STALL_HOST_RS_FULL] += t - ready;
+      counters_note(ACT_RS_FULL, ready, t);
+    }
     G.tm.host = t + ISSUE_CYCLES;
   }
   return t;
@@ -79,16 +90,28 @@ void tm_host_issue_only(void) {
   G.tm.host = max64(G.tm.host, G.tm.loop_free) + ISSUE_CYCLES;
 }
 
-/* loop_ws / loop_conv_ws: the FSM starts when the host has issued the loop instruction and
- * the previous loop has finished emitting. */
+/* loop_ws / loop_conv_ws. Like Gemmini's LoopMatmul / LoopConv, the loop unit has a load, an
+ * execute and a store FSM that emit into their queues independently (each one command per
+ * cycle), and holds two loops at once: the host can issue the next loop once the loop before
+ * the running one has emitted everything. */
+void tm_host_issue_loop(void) {
+  G.tm.host = max64(G.tm.host, G.tm.loop_prev_free) + ISSUE_CYCLES;
+}
+
 void tm_loop_begin(void) {
-  G.tm.loop_cursor = max64(G.tm.host, G.tm.loop_free);
+  for (int q = 0; q < Q_NUM; q++) G.tm.loop_cursor[q] = max64(G.tm.loop_cursor[q], G.tm.host);
+  G.tm.loop_start = G.tm.host;
   G.tm.in_loop = 1;
 }
 
 void tm_loop_end(void) {
   G.tm.in_loop = 0;
-  G.tm.loop_free = G.tm.loop_cursor;
+  uint64_t end = 0;
+  for (int q = 0; q < Q_NUM; q++) end = max64(end, G.tm.loop_cursor[q]);
+  counters_note(ACT_LOOP, G.tm.loop_start, end);
+  G.tm.loop_prev_free = G.tm.loop_last_free;
+  G.tm.loop_last_free = end;
+  G.tm.loop_free = max64(G.tm.loop_free, end);
 }
 
 void tm_fence(void) {

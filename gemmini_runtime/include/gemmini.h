@@ -106,12 +106,15 @@ GEMMINI_BITS_CONVERSION(acc_scale_t_bits, acc_scale_t, acc_scale_t_bits_to_acc_s
 GEMMINI_BITS_CONVERSION(acc_scale_t, acc_scale_t_bits, acc_scale_t_to_acc_scale_t_bits)
 
 // ---- the accelerator interface: one RoCC instruction = one simulator call -----------------
-// An expression, so that every single-instruction macro works as a statement anywhere.
+// A braced block, as Gemmini's own ROCC_INSTRUCTION (rocc-software's xcustom.h) is: Gemmini's
+// programs rely on it, writing some macros as statements with no ';' after them
+// (bareMetalC/transpose.c: `gemmini_extended_config_ex(...)` then the next line). As on the
+// hardware, an unbraced `if (c) gemmini_mvin(...); else ...` does not compile: brace the branch.
 #define ROCC_INSTRUCTION_RS1_RS2(x, rs1, rs2, funct) \
-  gemmini_sim_rocc((funct), (uint64_t)(rs1), (uint64_t)(rs2))
+  { gemmini_sim_rocc((funct), (uint64_t)(rs1), (uint64_t)(rs2)); }
 
 #define ROCC_INSTRUCTION(x, rd, rs1, rs2, funct) \
-  ((rd) = gemmini_sim_rocc((funct), (uint64_t)(rs1), (uint64_t)(rs2)))
+  { (rd) = gemmini_sim_rocc((funct), (uint64_t)(rs1), (uint64_t)(rs2)); }
 
 // mvin and mvout
 #define gemmini_extended_mvin(dram_addr, spad_addr, cols, rows) \
@@ -209,13 +212,77 @@ GEMMINI_BITS_CONVERSION(acc_scale_t, acc_scale_t_bits, acc_scale_t_to_acc_scale_
 // fence: the host waits for everything issued (a RISC-V fence on hardware)
 #define gemmini_fence() gemmini_sim_fence()
 
-// performance counters (accepted; the runtime models no counter events, reads return 0)
+// performance counters (funct 126): eight counters, each counting one event (an incremental
+// counter: cycles something was busy) or showing one external value (a level, e.g. how many
+// loads are in the reservation station). The simulator keeps them from its timing model.
 #define gemmini_counter_access(rd, config_reg) \
-  do { uint32_t _placeholder = 0; ROCC_INSTRUCTION(XCUSTOM_ACC, rd, config_reg, _placeholder, k_COUNTER); (void)_placeholder; } while (0)
+  { uint32_t _placeholder = 0; ROCC_INSTRUCTION(XCUSTOM_ACC, rd, config_reg, _placeholder, k_COUNTER); (void)_placeholder; }
 
 #define NUM_COUNTERS 8
-#define INCREMENTAL_COUNTERS 0
+#define NUM_EXTERNAL_COUNTERS 6
 
+// incremental events (Gemmini's CounterEvent codes)
+#define DISABLE_EVENT 0
+#define MAIN_LD_CYCLES 1
+#define MAIN_ST_CYCLES 2
+#define MAIN_EX_CYCLES 3
+#define MAIN_LD_ST_CYCLES 4
+#define MAIN_LD_EX_CYCLES 5
+#define MAIN_ST_EX_CYCLES 6
+#define MAIN_LD_ST_EX_CYCLES 7
+#define LOAD_DMA_WAIT_CYCLE 8
+#define LOAD_ACTIVE_CYCLE 9
+#define LOAD_SCRATCHPAD_WAIT_CYCLE 10
+#define STORE_DMA_WAIT_CYCLE 11
+#define STORE_ACTIVE_CYCLE 12
+#define STORE_POOLING_CYCLE 13
+#define STORE_SCRATCHPAD_WAIT_CYCLE 14
+#define DMA_TLB_MISS_CYCLE 15
+#define DMA_TLB_HIT_REQ 16
+#define DMA_TLB_TOTAL_REQ 17
+#define RDMA_ACTIVE_CYCLE 18
+#define RDMA_TLB_WAIT_CYCLES 19
+#define RDMA_TL_WAIT_CYCLES 20
+#define WDMA_ACTIVE_CYCLE 21
+#define WDMA_TLB_WAIT_CYCLES 22
+#define WDMA_TL_WAIT_CYCLES 23
+#define EXE_ACTIVE_CYCLE 24
+#define EXE_FLUSH_CYCLE 25
+#define EXE_CONTROL_Q_BLOCK_CYCLE 26
+#define EXE_PRELOAD_HAZ_CYCLE 27
+#define EXE_OVERLAP_HAZ_CYCLE 28
+#define SCRATCHPAD_A_WAIT_CYCLE 29
+#define SCRATCHPAD_B_WAIT_CYCLE 30
+#define SCRATCHPAD_D_WAIT_CYCLE 31
+#define ACC_A_WAIT_CYCLE 32
+#define ACC_B_WAIT_CYCLE 33
+#define ACC_D_WAIT_CYCLE 34
+#define A_GARBAGE_CYCLES 35
+#define B_GARBAGE_CYCLES 36
+#define D_GARBAGE_CYCLES 37
+#define IM2COL_MEM_CYCLES 38
+#define IM2COL_ACTIVE_CYCLES 39
+#define IM2COL_TRANSPOSER_WAIT_CYCLE 40
+#define RESERVATION_STATION_FULL_CYCLES 41
+#define RESERVATION_STATION_ACTIVE_CYCLES 42
+#define LOOP_MATMUL_ACTIVE_CYCLES 43
+#define TRANSPOSE_PRELOAD_UNROLLER_ACTIVE_CYCLES 44
+#define INCREMENTAL_COUNTERS 44
+
+// external values
+#define RESERVATION_STATION_LD_COUNT 1
+#define RESERVATION_STATION_ST_COUNT 2
+#define RESERVATION_STATION_EX_COUNT 3
+#define RDMA_BYTES_REC 4
+#define WDMA_BYTES_SENT 5
+#define RDMA_TOTAL_LATENCY 6
+#define WDMA_TOTAL_LATENCY 7
+#define ROB_LD_COUNT RESERVATION_STATION_LD_COUNT
+#define ROB_ST_COUNT RESERVATION_STATION_ST_COUNT
+#define ROB_EX_COUNT RESERVATION_STATION_EX_COUNT
+
+// config_reg: bits 6:4 counter index, bit 3 configure, bits 17:12 event, bit 31 external;
+// bit 0 resets all counters, bit 1 releases a snapshot, bit 2 takes one.
 static inline uint32_t counter_read(size_t index) {
   uint32_t config_reg = (index & 0x7) << 4;
   uint32_t res;
@@ -223,8 +290,8 @@ static inline uint32_t counter_read(size_t index) {
   return res;
 }
 
-static inline void counter_configure(size_t index, size_t counter_code) {
-  uint32_t config_reg = (index & 0x7) << 4 | 0x8 | (counter_code & 0x3f) << 12;
+static inline void counter_configure(size_t index, size_t counter_code, bool external) {
+  uint32_t config_reg = (index & 0x7) << 4 | 0x8 | (counter_code & 0x3f) << 12 | (uint32_t)(external ? 1u : 0u) << 31;
   uint32_t placeholder;
   gemmini_counter_access(placeholder, config_reg);
   (void)placeholder;
@@ -273,6 +340,7 @@ static inline int ceil_divide_int(int a, int b) {
 #include "gemmini_lib_matmul.h"
 #include "gemmini_lib_conv.h"
 #include "gemmini_lib_misc.h"
+#include "rerocc.h"
 
 #undef abs
 

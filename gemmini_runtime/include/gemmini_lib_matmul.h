@@ -131,10 +131,11 @@ static inline void sp_tiled_matmul_os(const elem_t * A, const elem_t * B, const 
         const size_t C_cols = DIM - (j == J - 1 ? pad_J : 0);
         const size_t C_rows = DIM - (i == I - 1 ? pad_I : 0);
         gemmini_extended_preload(GARBAGE_ADDR, out_sp_addr, DIM, DIM, C_cols, C_rows);
-        if (k == 0)
+        if (k == 0) {
           gemmini_extended_compute_preloaded(A_sp_addr, B_sp_addr, A_cols, A_rows, B_cols, B_rows);
-        else
+        } else {
           gemmini_extended_compute_accumulated(A_sp_addr, B_sp_addr, A_cols, A_rows, B_cols, B_rows);
+        }
       }
     }
 

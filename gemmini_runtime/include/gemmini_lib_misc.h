@@ -2,8 +2,9 @@
 #ifndef GEMMINI_LIB_MISC_H
 #define GEMMINI_LIB_MISC_H
 
-// C = clamp(ACC_SCALE(MVIN_SCALE(A) + MVIN_SCALE(B), C_scale)), floor 0 with relu
-static inline void resadd_cpu(const size_t I, const size_t J,
+// C = clamp(ACC_SCALE(MVIN_SCALE(A) + MVIN_SCALE(B), C_scale)), floor 0 with relu; row i of
+// each matrix starts at i * stride elements.
+static inline void gemmini_resadd_cpu_strided(const size_t I, const size_t J, const size_t stride,
         const scale_t A_scale,
         const scale_t B_scale,
         const acc_scale_t C_scale,
@@ -14,12 +15,22 @@ static inline void resadd_cpu(const size_t I, const size_t J,
   const acc_t minimum = relu ? 0 : elem_t_min;
   for (size_t i = 0; i < I; i++)
     for (size_t j = 0; j < J; j++) {
-      acc_t result = MVIN_SCALE(A[i * J + j], A_scale) + MVIN_SCALE(B[i * J + j], B_scale);
+      const size_t at = i * stride + j;
+      acc_t result = MVIN_SCALE(A[at], A_scale) + MVIN_SCALE(B[at], B_scale);
       result = ACC_SCALE(result, C_scale);
       result = result > elem_t_max ? elem_t_max : (result < minimum ? minimum : result);
-      C[i * J + j] = result;
+      C[at] = result;
     }
 }
+
+// resadd_cpu takes the stride after J in Gemmini's current gemmini.h (10 arguments) and had no
+// stride before (9 arguments, rows packed); programs of both generations call it, so the
+// argument count picks the form.
+#define GEMMINI_RESADD_CPU_PACKED(I, J, A_scale, B_scale, C_scale, A, B, C, relu) \
+  gemmini_resadd_cpu_strided(I, J, J, A_scale, B_scale, C_scale, A, B, C, relu)
+#define GEMMINI_RESADD_CPU_PICK(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, form, ...) form
+#define resadd_cpu(...) GEMMINI_RESADD_CPU_PICK(__VA_ARGS__, gemmini_resadd_cpu_strided, \
+    GEMMINI_RESADD_CPU_PACKED, _unused)(__VA_ARGS__)
 
 // One resadd tile through the accumulator: a loop_ws with is_resadd.
 static inline void sp_tiled_resadd(const size_t I, const size_t J,
@@ -39,6 +50,7 @@ static inline void sp_tiled_resadd(const size_t I, const size_t J,
 }
 
 static inline void tiled_resadd(const size_t I, const size_t J,
+        const size_t stride,
         const size_t tile_I, const size_t tile_J,
         const scale_t A_scale,
         const scale_t B_scale,
@@ -49,31 +61,35 @@ static inline void tiled_resadd(const size_t I, const size_t J,
         bool relu,
         enum tiled_matmul_type_t matadd_type) {
   (void)matadd_type;
-  gemmini_extended_config_st(J * sizeof(elem_t), relu ? RELU : NO_ACTIVATION, C_scale);
+  gemmini_extended_config_st(stride * sizeof(elem_t), relu ? RELU : NO_ACTIVATION, C_scale);
   gemmini_config_ex(WS, 0, 0);
-  gemmini_extended4_config_ld(J * sizeof(elem_t), A_scale, true, DIM, 0);
-  gemmini_extended4_config_ld(J * sizeof(elem_t), B_scale, true, DIM, 1);
+  gemmini_extended4_config_ld(stride * sizeof(elem_t), A_scale, true, DIM, 0);
+  gemmini_extended4_config_ld(stride * sizeof(elem_t), B_scale, true, DIM, 1);
   for (size_t i = 0; i < I; i += tile_I)
     for (size_t j = 0; j < J; j += tile_J) {
       const size_t I_tile = i + tile_I <= I ? tile_I : I - i;
       const size_t J_tile = j + tile_J <= J ? tile_J : J - j;
-      sp_tiled_resadd(I_tile, J_tile, A_scale, B_scale,
-          A + i * J + j, B + i * J + j, C + i * J + j, J, J, J, relu);
+      const size_t at = i * stride + j;
+      sp_tiled_resadd(I_tile, J_tile, A_scale, B_scale, A + at, B + at, C + at,
+          stride, stride, stride, relu);
     }
   gemmini_fence();
 }
 
-_STATIC void tiled_resadd_auto(const size_t I, const size_t J,
+// C = A + B (scaled, optionally ReLU) over I x J elements whose rows are `stride` elements
+// apart in all three matrices.
+_STATIC void tiled_resadd_stride_auto(const size_t I, const size_t J,
         const scale_t A_scale,
         const scale_t B_scale,
         const acc_scale_t C_scale,
+        const size_t stride,
         const elem_t * A,
         const elem_t * B,
         elem_t * C,
         bool relu,
         enum tiled_matmul_type_t matadd_type) {
   if (matadd_type == CPU) {
-    resadd_cpu(I, J, A_scale, B_scale, C_scale, A, B, C, relu);
+    gemmini_resadd_cpu_strided(I, J, stride, A_scale, B_scale, C_scale, A, B, C, relu);
     return;
   }
   if (matadd_type != WS) {
@@ -88,7 +104,48 @@ _STATIC void tiled_resadd_auto(const size_t I, const size_t J,
     else tile_J -= DIM;
     total_acc_rows = (tile_I / DIM + (tile_I % DIM != 0)) * DIM * (tile_J / DIM + (tile_J % DIM != 0));
   }
-  tiled_resadd(I, J, tile_I, tile_J, A_scale, B_scale, C_scale, A, B, C, relu, matadd_type);
+  tiled_resadd(I, J, stride, tile_I, tile_J, A_scale, B_scale, C_scale, A, B, C, relu, matadd_type);
+}
+
+_STATIC void tiled_resadd_auto(const size_t I, const size_t J,
+        const scale_t A_scale,
+        const scale_t B_scale,
+        const acc_scale_t C_scale,
+        const elem_t * A,
+        const elem_t * B,
+        elem_t * C,
+        bool relu,
+        enum tiled_matmul_type_t matadd_type) {
+  tiled_resadd_stride_auto(I, J, A_scale, B_scale, C_scale, J, A, B, C, relu, matadd_type);
+}
+
+// C = act(scale(A)) for an int32 (acc_t) I x J matrix, through the accumulator: full-width
+// mvins, scaled mvouts. Gemmini's normalizations (LAYERNORM, SOFTMAX) need a config built with
+// HAS_NORMALIZATIONS, which no config here is (programs test that macro); they are refused
+// like every normalizing activation (gemmini_check_activation).
+_STATIC void tiled_norm_auto(const size_t I, const size_t J,
+        const acc_t * A, elem_t * C, const acc_scale_t C_scale, int act,
+        enum tiled_matmul_type_t norm_type) {
+  gemmini_check_activation(act);
+  if (norm_type == CPU) {
+    for (size_t i = 0; i < I; i++)
+      for (size_t j = 0; j < J; j++) C[i * J + j] = scale_and_sat(A[i * J + j], act, C_scale, 0);
+    return;
+  }
+  const uint32_t acc_base = (uint32_t)1 << (ADDR_LEN - 1);
+  gemmini_extended4_config_ld(J * sizeof(acc_t), MVIN_SCALE_IDENTITY, false, DIM, 0);
+  gemmini_extended_config_st(J * sizeof(elem_t), act, C_scale);
+  // DIM-row strips, one accumulator half each, so the next strip loads while this one stores
+  for (size_t i = 0, half = 0; i < I; i += DIM, half ^= 1) {
+    const size_t rows = I - i < DIM ? I - i : DIM;
+    for (size_t j = 0; j < J; j += DIM) {
+      const size_t cols = J - j < DIM ? J - j : DIM;
+      const uint32_t row = acc_base + (uint32_t)(half * (ACC_ROWS / 2) + (j / DIM % ((ACC_ROWS / 2) / DIM)) * DIM);
+      gemmini_extended_mvin(A + i * J + j, row, cols, rows);
+      gemmini_extended_mvout(C + i * J + j, row, cols, rows);
+    }
+  }
+  gemmini_fence();
 }
 
 // output[b][c] = round(mean over the dim x dim pixels of input[b][.][.][c]);

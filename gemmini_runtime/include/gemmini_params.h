@@ -47,6 +47,14 @@ typedef uint32_t acc_scale_t_bits;
 #define MVIN_SCALE_IDENTITY 1.0
 #define ACC_SCALE_IDENTITY 1.0
 
+// the timing model's memory system (gemmini_runtime.config.MemoryModel gives each source)
+#define GEMMINI_DMA_BUS_BYTES 16
+#define GEMMINI_DMA_MAX_INFLIGHT 16
+#define GEMMINI_DRAM_BYTES_PER_CYCLE 8
+#define GEMMINI_DRAM_LATENCY 80
+#define GEMMINI_SP_SINGLEPORTED 1
+#define GEMMINI_ACC_SINGLEPORTED 0
+
 // Round to nearest, ties to even, in float (Gemmini's hardware rounds in its scale type).
 #define ROUND_NEAR_EVEN(x) \
     ({ const float x_ = (x); \

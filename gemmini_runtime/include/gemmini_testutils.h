@@ -67,6 +67,19 @@ static inline void matmul_full(elem_t A[DIM][DIM], elem_t B[DIM][DIM], full_t D[
   gemmini_ref_matmul(A, B, false, false, NULL, D, C_full);
 }
 
+// the full-width-D forms of the transposed references (OS accumulates onto a full_t D)
+static inline void matmul_full_A_transposed(elem_t A[DIM][DIM], elem_t B[DIM][DIM], full_t D[DIM][DIM], full_t C_full[DIM][DIM]) {
+  gemmini_ref_matmul(A, B, true, false, NULL, D, C_full);
+}
+
+static inline void matmul_full_B_transposed(elem_t A[DIM][DIM], elem_t B[DIM][DIM], full_t D[DIM][DIM], full_t C_full[DIM][DIM]) {
+  gemmini_ref_matmul(A, B, false, true, NULL, D, C_full);
+}
+
+static inline void matmul_full_AB_transposed(elem_t A[DIM][DIM], elem_t B[DIM][DIM], full_t D[DIM][DIM], full_t C_full[DIM][DIM]) {
+  gemmini_ref_matmul(A, B, true, true, NULL, D, C_full);
+}
+
 static inline void matmul_A_transposed(elem_t A[DIM][DIM], elem_t B[DIM][DIM], elem_t D[DIM][DIM], full_t C_full[DIM][DIM]) {
   gemmini_ref_matmul(A, B, true, false, D, NULL, C_full);
 }

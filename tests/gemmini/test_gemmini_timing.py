@@ -8,6 +8,7 @@ import pytest
 from gemmini_runtime.isa import ACC, GARBAGE_ADDR, WS, compute, config_ex, config_ld, config_st, mvin, preload
 
 ISSUE = 4          # host cycles per RoCC instruction
+DRAM_BYTES_PER_CYCLE = 8
 LIBRARY = Path(__file__).parent / "kernels" / "library.c"
 
 
@@ -62,14 +63,15 @@ def matmul():
 
 
 @pytest.mark.parametrize("dataflow", [0, 1])
-def test_utilization_is_bounded_and_ws_with_loop_ws_is_near_peak_on_a_large_gemm(matmul, dataflow):
+def test_utilization_is_bounded_by_compute_and_dram_and_loop_ws_gets_close(matmul, dataflow):
     n = 256
     A, B = np.ones((n, n), np.int8), np.ones((n, n), np.int8)
     stats = matmul(A, B, np.zeros(1, np.int32), np.zeros((n, n), np.int8), n, n, n, 0, 0, 1.0, 0, 0, 0, dataflow)
     assert stats.macs == n ** 3 and 0 < stats.utilization <= 1.0
-    assert stats.cycles >= n ** 3 / 256
-    if dataflow == 1:
-        assert stats.utilization > 0.85
+    assert stats.cycles >= n ** 3 / 256                                      # the array's peak
+    assert stats.cycles >= (stats.bytes_loaded + stats.bytes_stored) / DRAM_BYTES_PER_CYCLE
+    if dataflow == 1:   # here the library's tiles move as many bytes as the array has cycles
+        assert stats.utilization > 0.7
 
 
 def test_small_problems_are_dominated_by_overheads(matmul):
