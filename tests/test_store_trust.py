@@ -231,3 +231,46 @@ def test_a_read_only_folder_is_read_and_never_written(tmp_path, caplog):
         store.close()
         assert store.get("k" * 64) is not None  # reopens after close, as the compile does per graph
     assert caplog.text.count("opened read-only") == 1 and folder in caplog.text
+
+
+# -- a forged row in a real compile -----------------------------------------------------------------
+# The demo model's Gemmini kernel ships in the bundle and runs on the CPU simulator. Someone who
+# can write the cache folder, but has not the secret, plants it as a row that claims to be
+# verified on this machine; the compile must verify it again before it runs.
+def _plant_demo_kernel(cache_dir, edit_source=lambda s: s):
+    from torch_llmbackend.backend import this_machine
+    from torch_llmbackend.store.bundle import shipped_entries
+    from torch_llmbackend.targets import get_target
+
+    machine = this_machine(get_target("gemmini"), "cpu")
+    (shipped,) = [e for e in shipped_entries().values() if e.target == "gemmini" and "RELU, 1.0f" in e.source]
+    with KernelStore(cache_dir) as store:
+        store.put(KernelEntry.from_json({**shipped.to_json(), "source": edit_source(shipped.source)}))
+        forge(store, shipped.key, lambda p: p.update(verified_on=[machine]))
+    return shipped.key
+
+
+@pytest.mark.slow
+def test_a_planted_wrong_kernel_is_verified_before_use_and_never_runs(cache_dir, capsys):
+    import torch_llmbackend
+    from torch_llmbackend.demo import run_demo
+
+    key = _plant_demo_kernel(cache_dir, lambda s: s.replace("RELU, 1.0f", "NO_ACTIVATION, 1.0f"))
+    assert run_demo(cache_dir=cache_dir, target="gemmini") == 0  # the output matches eager
+    (row,) = torch_llmbackend.report()
+    assert row["key"] == key and row["runs"] != "kernel"
+    assert "cached kernel failed verification here" in row["reason"]
+
+
+@pytest.mark.slow
+def test_a_planted_right_kernel_is_verified_again_then_stored_signed(cache_dir, capsys):
+    import torch_llmbackend
+    from torch_llmbackend.demo import run_demo
+
+    key = _plant_demo_kernel(cache_dir)
+    assert run_demo(cache_dir=cache_dir, target="gemmini") == 0
+    (row,) = torch_llmbackend.report()
+    assert row["runs"] == "kernel" and "hit in the cache, verified on first use" in row["reason"]
+    with KernelStore(cache_dir) as store:
+        stored = store.get(key)
+    assert stored.trusted and len(stored.verified_on) == 1 and stored.problem  # this machine's word now
