@@ -119,8 +119,10 @@ def test_a_row_with_a_pickled_key_does_not_crash_ls_verify_or_export(cache_dir, 
 
 
 def test_an_import_whose_every_kernel_is_rejected_fails_and_says_all_of_why(cache_dir, capsys, tmp_path):
-    (cpu_kernel,) = [e for e in shipped_entries().values() if e.target == "triton" and e.problem["inputs"][0]["device"] == "cpu"]
-    bad = KernelEntry.from_json({**cpu_kernel.to_json(), "source": "import os\nimport subprocess\n\nclass ModelNew:\n    pass\n"})
+    (cpu_kernel,) = [e for e in shipped_entries().values()
+                     if e.target == "triton" and e.problem["inputs"][0]["device"] == "cpu"]
+    source = "import os\nimport subprocess\n\nclass ModelNew:\n    pass\n"  # two findings, two lines
+    bad = KernelEntry.from_json({**cpu_kernel.to_json(), "source": source})
     export_bundle([bad], str(tmp_path / "bundle"))
     assert main(["cache", "import", str(tmp_path / "bundle"), "--cache-dir", cache_dir]) == 1
     out = capsys.readouterr().out
@@ -184,3 +186,12 @@ def test_every_positional_argument_has_help():
 def test_cache_dir_is_described_one_way_everywhere():
     helps = {a.help for _, p in _commands(build_parser()) for a in p._actions if "--cache-dir" in a.option_strings}
     assert len(helps) == 1 or all(h.startswith(min(helps, key=len)) for h in helps), helps
+
+
+def test_batch_on_an_unsafe_cache_folder_stops_with_the_fix(cache_dir, capsys, tmp_path):
+    import os
+
+    put(cache_dir, KEY)
+    os.chmod(cache_dir, 0o777)
+    assert main(["batch", "export", str(tmp_path / "requests.jsonl"), "--cache-dir", cache_dir]) == 1
+    assert f"chmod go-w {cache_dir}" in capsys.readouterr().err

@@ -22,7 +22,16 @@ def main(argv: list[str] | None = None) -> int:
     if not hasattr(args, "func"):
         parser.print_help()
         return 2
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except RuntimeError as e:  # a cache folder that cannot be used (batch and kb open it too)
+        from .store.kernels import StoreError
+        from .store.permissions import UnsafePath
+
+        if not isinstance(e, (StoreError, UnsafePath)):
+            raise
+        print(f"llmbackend: {e}", file=sys.stderr)
+        return 1
 
 
 KEY_HELP = "a kernel's key, or a prefix of it as `cache ls` shows it (a library baseline's key ends in .library)"
@@ -59,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--cache-dir", default=None, help=cache_dir_help())
 
     p = sub.add_parser("demo", help="compile a small model with the shipped bundle, offline, and check it")
-    p.add_argument("--cache-dir", default=None, help=cache_dir_help() + "; the demo uses a new temporary one if not given")
+    p.add_argument("--cache-dir", default=None,
+                   help=cache_dir_help() + "; the demo uses a new temporary one if not given")
     p.add_argument("--target", default=None, help="default: cuda with a GPU, else gemmini")
     p.set_defaults(func=cmd_demo)
 
@@ -307,11 +317,12 @@ def cmd_cache_import(args) -> int:
                 _record_verification(entry, detail)
             store.put(entry)
             stored += 1
-            print(f"{_short(entry.key)}  {'verified' if status == 'ok' else 'kept, not verified here'}  {_detail(detail)}")
+            outcome = "verified" if status == "ok" else "kept, not verified here"
+            print(f"{_short(entry.key)}  {outcome}  {_detail(detail)}")
     if bundle.knowledge is not None:
         _knowledge_import(args, bundle.knowledge)
-    print(f"imported {stored} of {len(bundle.entries) + len(bundle.refused)} kernel(s)"
-          + (f"; {rejected} rejected" if rejected else "") + (f"; {len(bundle.refused)} refused" if bundle.refused else ""))
+    failures = "".join(f"; {n} {what}" for n, what in ((rejected, "rejected"), (len(bundle.refused), "refused")) if n)
+    print(f"imported {stored} of {len(bundle.entries) + len(bundle.refused)} kernel(s){failures}")
     return 1 if bundle.refused or rejected else 0
 
 

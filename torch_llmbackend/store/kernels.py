@@ -127,15 +127,12 @@ class KernelStore:
                 return ReadOnlyRows(self.path)
             ensure_private_folder(self.cache_dir, "the cache folder")
             return writable_rows(self.path)
-        except sqlite3.OperationalError as e:  # before DatabaseError, its base: a folder not writable, ...
+        except (sqlite3.OperationalError, OSError) as e:  # before DatabaseError, OperationalError's base
             raise StoreUnavailable(f"the kernel store {self.path} cannot be opened"
                                    f"{' for reading' if self.readonly else ''} ({e})") from None
-        except sqlite3.DatabaseError as e:
+        except sqlite3.DatabaseError as e:  # not a database, or a damaged one
             raise StoreUnavailable(f"the kernel store {self.path} is unreadable ({e}); move "
                                    f"{os.path.join(self.path, 'cache.db')} away to start a new one") from None
-        except OSError as e:
-            raise StoreUnavailable(f"the kernel store {self.path} cannot be opened"
-                                   f"{' for reading' if self.readonly else ''} ({e})") from None
 
     def _load_secret(self) -> bytes | None:
         try:
