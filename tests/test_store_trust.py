@@ -113,12 +113,21 @@ def test_processes_creating_the_secret_at_once_agree_on_one(secret_file):
 
 @pytest.mark.parametrize("bits", [0o644, 0o640, 0o604])
 def test_a_secret_others_can_read_is_refused_as_ssh_refuses_a_key(secret_file, bits):
-    user_secret()
+    secret_file.parent.mkdir(mode=0o700)
+    secret_file.write_text("ab" * 32 + "\n")
     secret_file.chmod(bits)
-    os.environ["LLMBACKEND_SECRET_FILE"] = str(secret_file) + "-copy"  # a path not read yet
-    (secret_file.parent / "secret-copy").write_bytes(secret_file.read_bytes())
-    (secret_file.parent / "secret-copy").chmod(bits)
     with pytest.raises(SecretUnavailable, match=f"permissions {bits:04o} .* are too open; fix: chmod 600"):
+        user_secret()
+
+
+def test_a_secret_owned_by_someone_else_is_refused(secret_file):
+    if os.geteuid() != 0:
+        pytest.skip("only root can give a file to another user")
+    secret_file.parent.mkdir(mode=0o700)
+    secret_file.write_text("ab" * 32 + "\n")
+    secret_file.chmod(0o600)
+    os.chown(secret_file, 65534, 65534)
+    with pytest.raises(SecretUnavailable, match="owned by uid 65534"):
         user_secret()
 
 

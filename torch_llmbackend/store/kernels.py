@@ -29,7 +29,7 @@ from ..records import Problem
 from .permissions import UnsafePath, check_private_folder, ensure_private_folder
 from .rows import PICKLED_KEY, NoRows, ReadOnlyRows, RefusedRow, writable_rows
 from .seal import SealError, content_hash, seal, unseal  # noqa: F401 (content_hash: bundle.py reads it here)
-from .secret import SecretUnavailable, user_secret
+from .secret import SecretUnavailable, secret_path, user_secret
 
 log = logging.getLogger("torch_llmbackend")
 
@@ -138,7 +138,7 @@ class KernelStore:
         try:
             return user_secret()
         except SecretUnavailable as e:
-            _warn_once("", "secret", "kernel store: %s; no cached kernel is trusted without being verified again, "
+            _warn_once(secret_path(), "secret", "kernel store: %s; no cached kernel is trusted without being verified again, "
                        "and new entries are not signed", e)
             return None
 
