@@ -283,3 +283,16 @@ def test_a_planted_right_kernel_is_verified_again_then_stored_signed(cache_dir, 
     with KernelStore(cache_dir) as store:
         stored = store.get(key)
     assert stored.trusted and len(stored.verified_on) == 1 and stored.problem  # this machine's word now
+
+
+def test_a_cache_folder_the_knowledge_base_made_first_is_private_too(tmp_path):
+    from torch_llmbackend.store.knowledge import KnowledgeBase
+
+    old = os.umask(0o002)  # a common default where each user has a group of their own
+    try:
+        KnowledgeBase(str(tmp_path / "cache"))
+    finally:
+        os.umask(old)
+    assert mode(tmp_path / "cache") == 0o700
+    with KernelStore(str(tmp_path / "cache")):
+        pass
