@@ -151,8 +151,8 @@ def test_an_unsafe_cache_folder_stops_the_command_with_the_fix(cache_dir, capsys
 
     put(cache_dir, KEY)
     os.chmod(cache_dir, 0o777)
-    code, _ = fails(["cache", "ls", "--cache-dir", cache_dir], capsys)
-    assert f"chmod go-w {cache_dir}" in str(code)
+    assert main(["cache", "ls", "--cache-dir", cache_dir]) == 1
+    assert f"chmod go-w {cache_dir}" in capsys.readouterr().err
 
 
 def test_version(capsys):
@@ -195,3 +195,14 @@ def test_batch_on_an_unsafe_cache_folder_stops_with_the_fix(cache_dir, capsys, t
     os.chmod(cache_dir, 0o777)
     assert main(["batch", "export", str(tmp_path / "requests.jsonl"), "--cache-dir", cache_dir]) == 1
     assert f"chmod go-w {cache_dir}" in capsys.readouterr().err
+
+
+def test_ls_reads_a_folder_it_cannot_write(cache_dir, capsys):
+    from .folders import cannot_write
+
+    put(cache_dir, KEY)
+    with cannot_write(cache_dir):
+        assert main(["cache", "ls", "--cache-dir", cache_dir]) == 0
+        assert KEY[:16] in capsys.readouterr().out
+        assert main(["cache", "rm", KEY, "--cache-dir", cache_dir]) == 1  # a write says why it cannot
+        assert "cannot be opened" in capsys.readouterr().err

@@ -106,23 +106,20 @@ def _options(args) -> Options:
 
 
 def _store(args, write: bool = True):
-    """The store of --cache-dir; one that must not or cannot be used ends the command with the
-    reason. A command that only reads opens a folder it cannot write read-only."""
+    """The store of --cache-dir; a folder that must not or cannot be used raises, and main()
+    says why. A command that only reads opens a folder it cannot write read-only."""
     from .store.kernels import KernelStore, StoreUnavailable
-    from .store.permissions import UnsafePath
 
     cache_dir = _options(args).cache_dir
     try:
         return KernelStore(cache_dir)
-    except UnsafePath as e:
-        raise SystemExit(f"llmbackend: {e}") from None
     except StoreUnavailable as e:
         if write:
-            raise SystemExit(f"llmbackend: {e}") from None
+            raise
         try:
             return KernelStore(cache_dir, readonly=True)
-        except (UnsafePath, StoreUnavailable):
-            raise SystemExit(f"llmbackend: {e}") from None
+        except StoreUnavailable:
+            raise e from None
 
 
 def _match(store, given: str) -> str:
