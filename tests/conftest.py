@@ -39,3 +39,13 @@ def llm_server():
     server = ScriptedLLMServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def store_secret(tmp_path_factory):
+    """The kernel store's signing secret for this test run, so that no test creates one in the
+    real ~/.config (worker processes and CLI subprocesses inherit the variable)."""
+    path = str(tmp_path_factory.mktemp("secret") / "secret")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LLMBACKEND_SECRET_FILE", path)
+        yield path

@@ -45,3 +45,164 @@ def test_a_tampered_bundle_kernel_is_refused_on_import(cache_dir, capsys, tmp_pa
     kernel.write_text(kernel.read_text().replace("acc + b2[o]", "acc"))
     assert main(["cache", "import", str(bundle), "--cache-dir", cache_dir]) == 1
     assert "refused" in capsys.readouterr().out
+
+
+# -- defects a user met ------------------------------------------------------------------------------
+import argparse  # noqa: E402
+import logging  # noqa: E402
+
+import diskcache  # noqa: E402
+import pytest  # noqa: E402
+
+from torch_llmbackend.cli import build_parser  # noqa: E402
+from torch_llmbackend.store.bundle import export_bundle, shipped_entries  # noqa: E402
+from torch_llmbackend.store.kernels import KernelEntry, KernelStore  # noqa: E402
+
+SOURCE = "import torch\n\nclass ModelNew(torch.nn.Module):\n    NAME = {!r}\n"
+KEY = "ab" * 32
+
+
+def put(cache_dir, *keys):
+    with KernelStore(cache_dir) as store:
+        for key in keys:
+            store.put(KernelEntry(key=key, target="gemmini", signature="sig", source=SOURCE.format(key),
+                                  provenance={"author": "library" if key.endswith(".library") else "curated"}))
+
+
+def fails(argv, capsys):
+    """The command's exit status and what it said, for a command that stops with a message."""
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    return e.value.code, capsys.readouterr()
+
+
+def test_show_with_a_full_key_picks_it_over_its_library_baseline(cache_dir, capsys):
+    put(cache_dir, KEY, KEY + ".library")
+    assert main(["cache", "show", KEY, "--cache-dir", cache_dir]) == 0
+    assert f"NAME = {KEY!r}" in capsys.readouterr().out
+    assert main(["cache", "show", KEY[:12] + ".library", "--cache-dir", cache_dir]) == 0
+    assert f"NAME = {KEY + '.library'!r}" in capsys.readouterr().out
+    assert main(["cache", "show", KEY[:12], "--cache-dir", cache_dir]) == 0  # a prefix names the kernel
+    assert f"NAME = {KEY!r}" in capsys.readouterr().out
+
+
+def test_ls_tells_a_kernel_from_its_library_baseline(cache_dir, capsys):
+    put(cache_dir, KEY, KEY + ".library")
+    assert main(["cache", "ls", "--cache-dir", cache_dir]) == 0
+    lines = capsys.readouterr().out.splitlines()[1:3]
+    assert lines[0].split()[0] == KEY[:16] and lines[1].split()[0] == KEY[:16] + ".library"
+
+
+def test_show_and_rm_on_a_refused_entry(cache_dir, capsys):
+    put(cache_dir, KEY)
+    with KernelStore(cache_dir) as store:
+        store.put_raw(KEY, store.raw(KEY).replace(b"NAME", b"EVIL"))  # fails its content hash
+    code, said = fails(["cache", "show", KEY[:12], "--cache-dir", cache_dir], capsys)
+    assert code and "refused by the store" in str(code) and "cache rm" in str(code)
+    assert main(["cache", "rm", KEY[:12], "--cache-dir", cache_dir]) == 0  # what a user then does
+    assert f"removed {KEY[:16]}" in capsys.readouterr().out
+    with KernelStore(cache_dir) as store:
+        assert store.keys() == []
+
+
+def test_a_row_with_a_pickled_key_does_not_crash_ls_verify_or_export(cache_dir, capsys, tmp_path, caplog):
+    put(cache_dir, KEY)
+    with diskcache.Cache(f"{cache_dir}/kernels") as raw_cache:
+        raw_cache.set(("kernel:", "planted"), b"x")  # a tuple key is stored pickled
+    with caplog.at_level(logging.WARNING, logger="torch_llmbackend"):
+        assert main(["cache", "ls", "--cache-dir", cache_dir]) == 0
+        assert "1 kernel(s)" in capsys.readouterr().out
+        assert main(["cache", "verify", "--cache-dir", cache_dir]) == 0  # skipped: no problem record
+        assert main(["cache", "export", str(tmp_path / "b"), "--cache-dir", cache_dir]) == 0
+    assert "exported 1 kernel(s)" in capsys.readouterr().out
+    assert "pickled key" in caplog.text
+
+
+def test_an_import_whose_every_kernel_is_rejected_fails_and_says_all_of_why(cache_dir, capsys, tmp_path):
+    (cpu_kernel,) = [e for e in shipped_entries().values()
+                     if e.target == "triton" and e.problem["inputs"][0]["device"] == "cpu"]
+    source = "import os\nimport subprocess\n\nclass ModelNew:\n    pass\n"  # two findings, two lines
+    bad = KernelEntry.from_json({**cpu_kernel.to_json(), "source": source})
+    export_bundle([bad], str(tmp_path / "bundle"))
+    assert main(["cache", "import", str(tmp_path / "bundle"), "--cache-dir", cache_dir]) == 1
+    out = capsys.readouterr().out
+    assert "rejected" in out and "'os'" in out and "'subprocess'" in out  # the whole reason, not its first line
+    assert "imported 0 of 1 kernel(s); 1 rejected" in out
+
+
+def test_an_unsigned_entry_is_not_verified_against_its_own_problem_record(cache_dir, capsys):
+    import json
+
+    from torch_llmbackend.store.seal import content_hash
+
+    put(cache_dir, KEY)
+    with KernelStore(cache_dir) as store:
+        payload = json.loads(store.raw(KEY))["payload"]
+        payload["problem"] = {"reference_source": "forged"}
+        store.put_raw(KEY, json.dumps({"format": 1, "sha256": content_hash(payload), "payload": payload}).encode())
+    assert main(["cache", "verify", KEY[:12], "--cache-dir", cache_dir]) == 0
+    assert "skipped  its row carries no valid signature of yours" in capsys.readouterr().out
+    assert main(["cache", "ls", "--cache-dir", cache_dir]) == 0
+    assert "unsigned: verified again before use" in capsys.readouterr().out
+
+
+def test_an_unsafe_cache_folder_stops_the_command_with_the_fix(cache_dir, capsys):
+    import os
+
+    put(cache_dir, KEY)
+    os.chmod(cache_dir, 0o777)
+    assert main(["cache", "ls", "--cache-dir", cache_dir]) == 1
+    assert f"chmod go-w {cache_dir}" in capsys.readouterr().err
+
+
+def test_version(capsys):
+    from torch_llmbackend import __version__
+
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0 and capsys.readouterr().out.strip() == f"llmbackend {__version__}"
+
+
+def test_a_command_group_alone_prints_its_own_help(capsys):
+    assert main(["cache"]) == 2
+    out = capsys.readouterr().out
+    assert out.startswith("usage: llmbackend cache") and "{ls,show,rm,verify,export,import}" in out
+
+
+def _commands(parser, path=()):
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield path + (name,), sub
+                yield from _commands(sub, path + (name,))
+
+
+def test_every_positional_argument_has_help():
+    missing = [(" ".join(path), a.dest) for path, p in _commands(build_parser()) for a in p._actions
+               if not a.option_strings and not isinstance(a, argparse._SubParsersAction) and not a.help]
+    assert missing == []
+
+
+def test_cache_dir_is_described_one_way_everywhere():
+    helps = {a.help for _, p in _commands(build_parser()) for a in p._actions if "--cache-dir" in a.option_strings}
+    assert len(helps) == 1 or all(h.startswith(min(helps, key=len)) for h in helps), helps
+
+
+def test_batch_on_an_unsafe_cache_folder_stops_with_the_fix(cache_dir, capsys, tmp_path):
+    import os
+
+    put(cache_dir, KEY)
+    os.chmod(cache_dir, 0o777)
+    assert main(["batch", "export", str(tmp_path / "requests.jsonl"), "--cache-dir", cache_dir]) == 1
+    assert f"chmod go-w {cache_dir}" in capsys.readouterr().err
+
+
+def test_ls_reads_a_folder_it_cannot_write(cache_dir, capsys):
+    from .folders import cannot_write
+
+    put(cache_dir, KEY)
+    with cannot_write(cache_dir):
+        assert main(["cache", "ls", "--cache-dir", cache_dir]) == 0
+        assert KEY[:16] in capsys.readouterr().out
+        assert main(["cache", "rm", KEY, "--cache-dir", cache_dir]) == 1  # a write says why it cannot
+        assert "cannot be opened" in capsys.readouterr().err

@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-import os
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -31,7 +30,7 @@ from .graph.variants import problems_at, resized, spread
 from .options import Options
 from .records import Evaluation, Problem
 from .store.bundle import shipped_entries
-from .store.kernels import KernelEntry, KernelStore
+from .store.kernels import KernelEntry, KernelStore, open_store
 from .targets import Target, get_target
 
 log = logging.getLogger("torch_llmbackend")
@@ -338,7 +337,7 @@ class CompileSession:
 
     def store(self) -> KernelStore:
         if self._store is None:
-            self._store = KernelStore(self.opts.cache_dir)
+            self._store = open_store(self.opts.cache_dir)  # never raises: read-only or none, with a warning
         return self._store
 
     def evaluator(self):
@@ -542,8 +541,9 @@ class GraphCompiler:
             for d in misses:
                 if not d.reason:
                     self.store().add_pending(d.problem)
-                    d.reason = "cache miss; offline mode, queued for `llmbackend batch export`"
-                    if getattr(d, "notes", None):
+                    d.reason = "cache miss; offline mode, " + ("not queued (the kernel store is read-only)" if self.store().readonly
+                                                               else "queued for `llmbackend batch export`")
+                    if d.notes:
                         d.reason += "; " + "; ".join(d.notes)
             return
         searcher = self.session.searcher(machine)
@@ -649,7 +649,7 @@ class GraphCompiler:
 
     def _op_for(self, d: Decision, entry: KernelEntry):
         problem = d.problem
-        module = get_target(problem.target).load(entry.source, _kernel_dir(self.opts))
+        module = get_target(problem.target).load(entry.source, self.store().module_dir())
         with unset_fake_temporarily():  # a kernel module may allocate real buffers when built
             instance = module.ModelNew()
         # its forward, not the module: nn.Module's call machinery (hooks) costs microseconds per
@@ -737,10 +737,6 @@ def _open_knowledge(opts: Options):
     except Exception as e:  # the knowledge base helps; its absence must not stop a search
         log.warning("knowledge base unavailable (%s); searching without it", e)
         return None
-
-
-def _kernel_dir(opts: Options) -> str:
-    return os.path.join(opts.cache_dir, "modules")
 
 
 def _available_target(name: str, device_type: str) -> Target | None:

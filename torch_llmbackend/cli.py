@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import os
@@ -9,7 +10,8 @@ import sys
 import time
 from contextlib import closing
 
-from .options import Options, default_cache_dir
+from . import __version__
+from .options import Options, cache_dir_help
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,46 +22,68 @@ def main(argv: list[str] | None = None) -> int:
     if not hasattr(args, "func"):
         parser.print_help()
         return 2
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except RuntimeError as e:  # a cache folder that cannot be used (batch and kb open it too)
+        from .store.kernels import StoreError
+        from .store.permissions import UnsafePath
+
+        if not isinstance(e, (StoreError, UnsafePath)):
+            raise
+        print(f"llmbackend: {e}", file=sys.stderr)
+        return 1
+
+
+KEY_HELP = "a kernel's key, or a prefix of it as `cache ls` shows it (a library baseline's key ends in .library)"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="llmbackend", description="torch.compile(backend='llm') tools")
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command")
 
     cache = sub.add_parser("cache", help="the verified-kernel cache").add_subparsers(dest="cache_command")
     p = cache.add_parser("ls", help="list cached kernels")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_cache_ls)
-    p = cache.add_parser("show", help="show one kernel (key or unique prefix)")
-    p.add_argument("key")
-    p.add_argument("--json", action="store_true")
+    p = cache.add_parser("show", help="show one kernel")
+    p.add_argument("key", help=KEY_HELP)
+    p.add_argument("--json", action="store_true", help="print the whole entry as JSON")
     p.set_defaults(func=cmd_cache_show)
-    p = cache.add_parser("rm", help="remove kernels")
-    p.add_argument("keys", nargs="+")
+    p = cache.add_parser("rm", help="remove kernels (refused ones too)")
+    p.add_argument("keys", nargs="+", help=KEY_HELP)
     p.set_defaults(func=cmd_cache_rm)
     p = cache.add_parser("verify", help="re-verify kernels on this machine (all, or the keys given)")
-    p.add_argument("keys", nargs="*")
+    p.add_argument("keys", nargs="*", help=KEY_HELP)
     p.set_defaults(func=cmd_cache_verify)
     p = cache.add_parser("export", help="write kernels to a bundle folder or .tar.gz")
-    p.add_argument("path")
+    p.add_argument("path", help="the bundle to write: a folder, or a file ending in .tar.gz or .tgz")
     p.add_argument("--keys", nargs="*", help="only these keys (default: all)")
     p.set_defaults(func=cmd_cache_export)
     p = cache.add_parser("import", help="check and re-verify a bundle's kernels, then store them")
-    p.add_argument("path")
+    p.add_argument("path", help="the bundle to read: a folder, or a .tar.gz/.tgz file")
     p.set_defaults(func=cmd_cache_import)
     for p in cache.choices.values():
-        p.add_argument("--cache-dir", default=None, help=f"default: $LLMBACKEND_CACHE_DIR or {default_cache_dir()}")
+        p.add_argument("--cache-dir", default=None, help=cache_dir_help())
 
     p = sub.add_parser("demo", help="compile a small model with the shipped bundle, offline, and check it")
-    p.add_argument("--cache-dir", default=None)
+    p.add_argument("--cache-dir", default=None,
+                   help=cache_dir_help() + "; the demo uses a new temporary one if not given")
     p.add_argument("--target", default=None, help="default: cuda with a GPU, else gemmini")
     p.set_defaults(func=cmd_demo)
 
     for optional in ("torch_llmbackend.store.kb_cli:add_kb_parser", "torch_llmbackend.agent.batch_cli:add_batch_parser"):
         _add_optional_parser(sub, optional)
+    for group in sub.choices.values():  # `llmbackend cache` alone prints what cache can do
+        if group.get_default("func") is None:
+            group.set_defaults(func=functools.partial(_print_help, group))
     return parser
+
+
+def _print_help(parser: argparse.ArgumentParser, args) -> int:
+    parser.print_help()
+    return 2
 
 
 def _add_optional_parser(sub, spec: str) -> None:
@@ -81,17 +105,51 @@ def _options(args) -> Options:
     return Options.resolve(given)
 
 
-def _store(args):
-    from .store.kernels import KernelStore
+def _store(args, write: bool = True):
+    """The store of --cache-dir; a folder that must not or cannot be used raises, and main()
+    says why. A command that only reads opens a folder it cannot write read-only."""
+    from .store.kernels import KernelStore, StoreUnavailable
 
-    return KernelStore(_options(args).cache_dir)
+    cache_dir = _options(args).cache_dir
+    try:
+        return KernelStore(cache_dir)
+    except StoreUnavailable as e:
+        if write:
+            raise
+        try:
+            return KernelStore(cache_dir, readonly=True)
+        except StoreUnavailable:
+            raise e from None
 
 
-def _find(store, key: str):
-    matches = [k for k in store.keys() if k.startswith(key)]
+def _match(store, given: str) -> str:
+    """The one key `given` names: itself, or the one key whose hash starts with `given`'s and
+    whose suffix (.library) is the same as `given`'s, so that a kernel and its library baseline
+    are told apart."""
+    keys = store.keys()
+    if given in keys:
+        return given
+    head, _, tail = given.partition(".")
+    matches = [k for k in keys if k.partition(".")[2] == tail and k.startswith(head)]
     if len(matches) != 1:
-        raise SystemExit(f"llmbackend: {'no' if not matches else 'several'} kernels match {key!r}")
-    return store.get(matches[0])
+        listed = "" if not matches else ": " + ", ".join(_short(k) for k in matches[:8])
+        raise SystemExit(f"llmbackend: {'no' if not matches else 'several'} kernels match {given!r}{listed}")
+    return matches[0]
+
+
+def _find(store, given: str):
+    key = _match(store, given)
+    entry = store.get(key)
+    if entry is None:
+        raise SystemExit(f"llmbackend: kernel {_short(key)} is refused by the store (the warning above says why); "
+                         f"`llmbackend cache rm {_short(key)}` removes it")
+    return entry
+
+
+def _short(key: str) -> str:
+    """A key as listed: 16 characters of its hash, and its suffix."""
+    head, dot, tail = key.partition(".")
+    return head[:16] + dot + tail
 
 
 def _summary(e) -> dict:
@@ -104,27 +162,32 @@ def _summary(e) -> dict:
         "speedup_vs_eager": round(eager / cand, 3) if cand and eager else None,
         "speedup_vs_inductor": round(ind / cand, 3) if cand and ind else None,
         "verified_on": [m.get("device") for m in e.verified_on],
+        "signed": e.trusted,
         "created": time.strftime("%Y-%m-%d %H:%M", time.localtime(e.created)),
     }
 
 
 def cmd_cache_ls(args) -> int:
-    with _store(args) as store:
+    with _store(args, write=False) as store:
         rows = [_summary(e) for e in store.entries()]
     if args.json:
         print(json.dumps(rows, indent=1))
         return 0
-    print(f"{'key':16}  {'target':8} {'author':16} {'vs eager':>8} {'vs ind.':>8}  verified on")
+    print(f"{'key':24}  {'target':8} {'author':16} {'vs eager':>8} {'vs ind.':>8}  verified on")
     for r in rows:
         se = f"{r['speedup_vs_eager']:.2f}x" if r["speedup_vs_eager"] else "-"
         si = f"{r['speedup_vs_inductor']:.2f}x" if r["speedup_vs_inductor"] else "-"
-        print(f"{r['key'][:16]}  {r['target']:8} {r['author'][:16]:16} {se:>8} {si:>8}  {', '.join(r['verified_on']) or '-'}")
+        print(f"{_short(r['key']):24}  {r['target']:8} {r['author'][:16]:16} {se:>8} {si:>8}  {_verified_on(r)}")
     print(f"{len(rows)} kernel(s)")
     return 0
 
 
+def _verified_on(row: dict) -> str:
+    return ", ".join(row["verified_on"]) or ("-" if row["signed"] else "- (unsigned: verified again before use)")
+
+
 def cmd_cache_show(args) -> int:
-    with _store(args) as store:
+    with _store(args, write=False) as store:
         e = _find(store, args.key)
     if args.json:
         print(json.dumps(e.to_json(), indent=1))
@@ -136,10 +199,10 @@ def cmd_cache_show(args) -> int:
 
 def cmd_cache_rm(args) -> int:
     with _store(args) as store:
-        for key in args.keys:
-            e = _find(store, key)
-            store.delete(e.key)
-            print(f"removed {e.key[:16]}")
+        for given in args.keys:
+            key = _match(store, given)
+            store.delete(key)
+            print(f"removed {_short(key)}")
     return 0
 
 
@@ -199,22 +262,28 @@ def cmd_cache_verify(args) -> int:
     opts = _options(args)
     failed = 0
     with _store(args) as store, closing(Evaluator(opts)) as evaluator:
-        keys = [_find(store, k).key for k in args.keys] if args.keys else store.keys()
+        keys = [_match(store, k) for k in args.keys] if args.keys else store.keys()
         for key in keys:
             entry = store.get(key)
-            status, detail = _verify(entry, evaluator) if entry else ("failed", "refused by the store")
+            if entry is None:
+                status, detail = "failed", "refused by the store (the warning above says why)"
+            elif not entry.trusted:
+                status, detail = "skipped", ("its row carries no valid signature of yours, so its problem record is "
+                                             "not trusted; compiling the model verifies it again and stores it signed")
+            else:
+                status, detail = _verify(entry, evaluator)
             if status == "ok":
                 _record_verification(entry, detail)
                 store.put(entry)
             failed += status == "failed"
-            print(f"{key[:16]}  {status:7}  {_detail(detail)}")
+            print(f"{_short(key)}  {status:7}  {_detail(detail)}")
     return 1 if failed else 0
 
 
 def cmd_cache_export(args) -> int:
     from .store.bundle import export_bundle
 
-    with _store(args) as store:
+    with _store(args, write=False) as store:
         entries = [_find(store, k) for k in args.keys] if args.keys else list(store.entries())
     n = export_bundle(entries, args.path, knowledge=_knowledge_export(args))
     print(f"exported {n} kernel(s) to {args.path}")
@@ -246,23 +315,26 @@ def cmd_cache_import(args) -> int:
         return 1
     for name, why in bundle.refused:
         print(f"{name}  refused  {why}")
-    stored = 0
+    stored = rejected = 0
     with _store(args) as store, closing(Evaluator(opts)) as evaluator:
         for entry in bundle.entries:
             entry.verified_on = []  # what another machine claims is not evidence here
             status, detail = _verify(entry, evaluator)
             if status == "failed":
-                print(f"{entry.key[:16]}  rejected  {_detail(detail)}")
+                rejected += 1
+                print(f"{_short(entry.key)}  rejected  {_detail(detail)}")
                 continue
             if status == "ok":
                 _record_verification(entry, detail)
             store.put(entry)
             stored += 1
-            print(f"{entry.key[:16]}  {'verified' if status == 'ok' else 'kept, not verified here'}  {_detail(detail)}")
+            outcome = "verified" if status == "ok" else "kept, not verified here"
+            print(f"{_short(entry.key)}  {outcome}  {_detail(detail)}")
     if bundle.knowledge is not None:
         _knowledge_import(args, bundle.knowledge)
-    print(f"imported {stored} of {len(bundle.entries) + len(bundle.refused)} kernel(s)")
-    return 0 if not bundle.refused else 1
+    failures = "".join(f"; {n} {what}" for n, what in ((rejected, "rejected"), (len(bundle.refused), "refused")) if n)
+    print(f"imported {stored} of {len(bundle.entries) + len(bundle.refused)} kernel(s){failures}")
+    return 1 if bundle.refused or rejected else 0
 
 
 def _knowledge_import(args, raw: bytes) -> None:
@@ -282,10 +354,15 @@ def _knowledge_import(args, raw: bytes) -> None:
 
 
 def _detail(detail) -> str:
+    """A verification's outcome for the listing: the speed-up when it passed, else the stage and
+    the whole reason (a mismatch report runs to several lines, and the last may say why)."""
     if isinstance(detail, str):
         return detail
-    speed = detail.speedup("eager") if detail.ok else None
-    return (f"{speed:.2f}x vs eager" if speed else "") if detail.ok else f"{detail.stage}: {detail.reason.splitlines()[0][:160] if detail.reason else ''}"
+    if detail.ok:
+        speed = detail.speedup("eager")
+        return f"{speed:.2f}x vs eager" if speed else ""
+    reason = (detail.reason or "").strip()
+    return f"{detail.stage}: " + reason.replace("\n", "\n    ")
 
 
 def cmd_demo(args) -> int:

@@ -7,6 +7,7 @@ outside its choices is an `OptionsError` that lists what is valid, never a silen
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,11 @@ def switched_off(variable: str) -> bool:
 def default_cache_dir() -> str:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
     return os.path.join(base, "torch_llmbackend")
+
+
+def cache_dir_help() -> str:
+    """The one description of every command's --cache-dir."""
+    return f"the cache folder (default: the cache_dir option, i.e. $LLMBACKEND_CACHE_DIR, else {default_cache_dir()})"
 
 
 @dataclass(frozen=True)
@@ -85,9 +91,11 @@ class Options:
         bad = [b for b in self.baseline_names if b not in BASELINES]
         if bad or not self.baseline_names:
             raise OptionsError(f"option baselines={self.baselines!r}: choose from {', '.join(BASELINES)}")
-        for name in ("min_subgraph_ops", "max_rounds", "samples_per_round", "max_concurrency", "retries"):
-            if getattr(self, name) < (0 if name == "retries" else 1):
-                raise OptionsError(f"option {name}={getattr(self, name)!r} must be at least 1")
+        for name, valid in _RANGES.items():
+            valid.check(name, getattr(self, name))
+        if not self.cache_dir.strip():
+            raise OptionsError(f"option cache_dir={self.cache_dir!r} must name a folder (unset it for the default, "
+                               f"{default_cache_dir()})")
         if not self.mode:
             object.__setattr__(self, "mode", "search" if (self.base_url or self.api_key) else "offline")
 
@@ -121,6 +129,43 @@ class Options:
                 raise OptionsError(f"unknown option {name!r}; valid options: {', '.join(sorted(fields))}")
             values[name] = _check_type(name, value, fields[name].type)
         return Options(**values)
+
+
+@dataclass(frozen=True)
+class _Range:
+    """Where a numeric option makes sense; NaN and infinities never do."""
+
+    low: float
+    high: float = math.inf
+    low_open: bool = False  # True: the value must be above `low`, not equal to it
+
+    def check(self, name: str, value: float) -> None:
+        above = value > self.low if self.low_open else value >= self.low
+        if not (math.isfinite(value) and above and value <= self.high):
+            raise OptionsError(f"option {name}={value!r} is out of range: it must be {self}")
+
+    def __str__(self) -> str:
+        low = f"{'above' if self.low_open else 'at least'} {self.low:g}"
+        return f"{low} and at most {self.high:g}" if math.isfinite(self.high) else f"a finite number {low}"
+
+
+_RANGES = {
+    "min_subgraph_ops": _Range(1),
+    "temperature": _Range(0, 2),  # what OpenAI-compatible endpoints accept
+    "max_tokens": _Range(1),
+    "request_timeout_s": _Range(0, low_open=True),
+    "retries": _Range(0),
+    "max_concurrency": _Range(1),
+    "price_prompt_per_mtok": _Range(0),
+    "price_completion_per_mtok": _Range(0),
+    "max_rounds": _Range(1),
+    "max_search_tokens": _Range(1),
+    "max_search_seconds": _Range(0, low_open=True),
+    "target_speedup": _Range(1),  # a kernel runs only when faster than the baselines: below 1 never pays
+    "samples_per_round": _Range(1),
+    "worker_timeout_s": _Range(0, low_open=True),
+    "worker_memory_mb": _Range(0),  # 0: no limit
+}
 
 
 def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..options import Options
+from ..options import Options, cache_dir_help
 
 
 def add_batch_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -17,12 +17,12 @@ def add_batch_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
     sub.required = True
     export = sub.add_parser("export", help="write one chat-completions request per pending subgraph (OpenAI Batch API JSONL)")
     export.add_argument("file", help="the JSONL file to write")
-    export.add_argument("--cache-dir", help="cache folder (default: LLMBACKEND_CACHE_DIR or ~/.cache/torch_llmbackend)")
+    export.add_argument("--cache-dir", help=cache_dir_help())
     export.set_defaults(func=run_export)
     imp = sub.add_parser("import", help="verify the answers of a Batch API results file and store the winners")
     imp.add_argument("file", help="the results JSONL file (Batch API output format)")
     imp.add_argument("--author", help="author recorded for the stored kernels (e.g. curated); default: the answering model")
-    imp.add_argument("--cache-dir", help="cache folder (default: LLMBACKEND_CACHE_DIR or ~/.cache/torch_llmbackend)")
+    imp.add_argument("--cache-dir", help=cache_dir_help())
     imp.set_defaults(func=run_import)
     return batch
 

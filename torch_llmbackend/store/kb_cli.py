@@ -14,6 +14,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from ..options import cache_dir_help
 from ..records import Problem
 from .knowledge import KnowledgeBase, KnowledgeImportError
 from .knowledge_features import features_of
@@ -26,7 +27,7 @@ def add_kb_parser(subparsers: "argparse._SubParsersAction") -> argparse.Argument
     def cmd(name: str, help: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help)
         p.add_argument("--json", action="store_true", help="print JSON instead of tables")
-        p.add_argument("--cache-dir", default=None, help="cache folder (default: the cache_dir option)")
+        p.add_argument("--cache-dir", default=None, help=cache_dir_help())
         p.set_defaults(func=run_kb)
         return p
 
@@ -37,7 +38,7 @@ def add_kb_parser(subparsers: "argparse._SubParsersAction") -> argparse.Argument
     p.add_argument("--limit", type=int, default=50)
 
     p = cmd("show", "show one search record (by id or uid) or one note (by note id)")
-    p.add_argument("ref")
+    p.add_argument("ref", help="a record's id or uid, or a note's id (as `kb ls` shows them)")
     p.add_argument("--version", type=int, default=None, help="notes version to look in (default: current)")
 
     p = cmd("search", "keyword search over lessons and notes, or what a problem would be given")
@@ -51,13 +52,13 @@ def add_kb_parser(subparsers: "argparse._SubParsersAction") -> argparse.Argument
     p.add_argument("--state", default=None, help="one state, e.g. memory/softmax/triton (SQL % wildcards allowed)")
 
     p = cmd("export", "write the knowledge base to a JSON file (with content hashes)")
-    p.add_argument("path")
+    p.add_argument("path", help="the JSON file to write")
 
     p = cmd("import", "merge a JSON export into the knowledge base")
-    p.add_argument("path")
+    p.add_argument("path", help="a file written by `kb export`")
 
     p = cmd("rollback", "make an earlier version of the technique notes current")
-    p.add_argument("version", type=int)
+    p.add_argument("version", type=int, help="the notes version to make current (as `kb ls --versions` shows)")
     return kb
 
 

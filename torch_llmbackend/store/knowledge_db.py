@@ -93,7 +93,9 @@ def _open(path: str) -> sqlite3.Connection:
 
 def initialize(path: str) -> None:
     """Create the file, switch it to WAL and create the tables; safe to race."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    # the cache folder, when the knowledge base is first to make it: private, as the kernel store
+    # requires (under umask 002 the default would leave it group-writable, and then refused)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), mode=0o700, exist_ok=True)
     deadline = time.monotonic() + BUSY_TIMEOUT_S
     while True:
         con = _open(path)
