@@ -10,6 +10,10 @@
 #   graphs    tests/gpu/test_cuda_graph_gpu.py and test_model_gpu.py (CUDA-graph replay stays right)
 #   suite-level1, suite-level2-3, ...  the suite for those levels only -> $OUT/<step>.json
 #             (BENCH_BACKENDS=eager,inductor,llm,dynamo adds the no-op torch.compile backend)
+#   shapes    bench/bench_shapes.py: a transformer block and a CNN at a sweep of batch sizes and
+#             sequence lengths (dynamic shapes) -> $OUT/shapes.json
+#   models    bench/bench_models.py: torchvision/transformers/timm models (MODELS_K=pytest -k
+#             expression to pick some) -> $OUT/models.json
 #   demo      llmbackend demo
 #   suite     bench/bench_problems.py (eager, inductor, llm) -> $OUT/suite.json
 set -uo pipefail
@@ -33,6 +37,10 @@ for step in "$@"; do
     model) python3 -m pytest tests/gpu/test_model_gpu.py -m gpu -q -rs -p no:cacheprovider 2>&1 | tail -8 ;;
     graphs) python3 -m pytest tests/gpu/test_cuda_graph_gpu.py tests/gpu/test_model_gpu.py -m gpu -q -s -rs -p no:cacheprovider 2>&1 | grep -v Warning | tail -30 ;;
     launch) python3 -m pytest tests/gpu/test_triton_launch_gpu.py -m gpu -q -s -rs -p no:cacheprovider 2>&1 | grep -E "passed|failed|Error" ;;
+    shapes) python3 -m pytest bench/bench_shapes.py --benchmark-enable -q -p no:cacheprovider --bench-rounds 10 \
+              --bench-warmup 2 --benchmark-json "$OUT/shapes.json" 2>&1 | grep -v Warning | tail -15 ;;
+    models) python3 -m pytest bench/bench_models.py --benchmark-enable -q -p no:cacheprovider --bench-rounds 10 \
+              --bench-warmup 1 ${MODELS_K:+-k "$MODELS_K"} --benchmark-json "$OUT/models.json" 2>&1 | grep -v Warning | tail -25 ;;
     demo) llmbackend demo 2>&1 | tail -12 ;;
     suite) python3 -m pytest bench/bench_problems.py --benchmark-enable -q -p no:cacheprovider --benchmark-json "$OUT/suite.json" 2>&1 | tail -15
            python3 -m bench.summary "$OUT/suite.json" --png "$OUT/suite.png" 2>&1 | tail -30 ;;

@@ -112,7 +112,9 @@ def test_a_row_with_a_pickled_key_does_not_crash_ls_verify_or_export(cache_dir, 
     with caplog.at_level(logging.WARNING, logger="torch_llmbackend"):
         assert main(["cache", "ls", "--cache-dir", cache_dir]) == 0
         assert "1 kernel(s)" in capsys.readouterr().out
-        assert main(["cache", "verify", "--cache-dir", cache_dir]) == 0  # skipped: no problem record
+        # the entry's signature ("sig") is no graph record, so it cannot be verified: a failure, not a crash
+        assert main(["cache", "verify", "--cache-dir", cache_dir]) == 1
+        assert "graph record is refused" in capsys.readouterr().out
         assert main(["cache", "export", str(tmp_path / "b"), "--cache-dir", cache_dir]) == 0
     assert "exported 1 kernel(s)" in capsys.readouterr().out
     assert "pickled key" in caplog.text

@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = cache.add_parser("import", help="check and re-verify a bundle's kernels, then store them")
     p.add_argument("path", help="the bundle to read: a folder, or a .tar.gz/.tgz file")
     p.set_defaults(func=cmd_cache_import)
+    p = cache.add_parser("plans", help="list the compile plans (graphs no kernel applies to), or clear them")
+    p.add_argument("--clear", action="store_true", help="remove every plan (the next compile decides afresh)")
+    p.set_defaults(func=cmd_cache_plans)
     for p in cache.choices.values():
         p.add_argument("--cache-dir", default=None, help=cache_dir_help())
 
@@ -193,7 +196,49 @@ def cmd_cache_show(args) -> int:
         print(json.dumps(e.to_json(), indent=1))
         return 0
     print(f"key:        {e.key}\ntarget:     {e.target}\nprovenance: {json.dumps(e.provenance)}")
-    print(f"timings:    {json.dumps(_summary(e))}\nsignature:\n{e.signature}\n\nsource:\n{e.source}")
+    print(f"timings:    {json.dumps(_summary(e))}")
+    with _store(args, write=False) as store:
+        for line in _coverage(store, e):
+            print(line)
+    print(f"signature:\n{e.signature}\n\nsource:\n{e.source}")
+    return 0
+
+
+def _coverage(store, entry) -> list[str]:
+    """The sizes this kernel's source is proven at (one entry per size), and where it was refused."""
+    from .records import Problem
+
+    proven, refused = [], []
+    for other in store.entries():
+        if other.source == entry.source and other.problem:
+            try:
+                proven.append(Problem.from_json(other.problem).shape_text())
+            except (KeyError, TypeError, ValueError):
+                continue
+    prefix = "refused:"
+    for name in store.note_names(prefix):
+        note = store.get_note(name)
+        if note and name.split(":")[2] == entry.source_hash()[:16]:
+            refused.append(f"{note.get('sizes', '?')} ({note.get('reason', '')})")
+    lines = [f"proven at:  {'; '.join(sorted(set(proven))) or 'its own sizes only'}"]
+    if refused:
+        lines.append(f"refused at: {'; '.join(refused)} (the baseline runs there)")
+    return lines
+
+
+def cmd_cache_plans(args) -> int:
+    from .plans import PREFIX, Plan
+
+    with _store(args, write=args.clear) as store:
+        names = store.note_names(PREFIX)
+        for name in names:
+            plan = Plan.from_json(store.get_note(name) or {})
+            if args.clear:
+                store.delete_note(name)
+            elif plan is not None:
+                replay = f", replayed as CUDA graphs ({plan.replay})" if plan.replay else ""
+                print(f"{name[len(PREFIX):][:16]}  {plan.runs}{replay}  {len(plan.looked_up)} subgraph key(s)  {plan.why}")
+    print(f"{'cleared' if args.clear else 'listed'} {len(names)} plan(s)")
     return 0
 
 
@@ -267,10 +312,7 @@ def cmd_cache_verify(args) -> int:
             entry = store.get(key)
             if entry is None:
                 status, detail = "failed", "refused by the store (the warning above says why)"
-            elif not entry.trusted:
-                status, detail = "skipped", ("its row carries no valid signature of yours, so its problem record is "
-                                             "not trusted; compiling the model verifies it again and stores it signed")
-            else:
+            else:  # signed or not: the problem is rendered here from the entry's record, never taken from it
                 status, detail = _verify(entry, evaluator)
             if status == "ok":
                 _record_verification(entry, detail)

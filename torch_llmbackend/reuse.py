@@ -66,7 +66,7 @@ def prove(evaluator, store: KernelStore, problem: Problem, entry: KernelEntry, m
         return reason
     proven = dataclasses.replace(
         entry, key=problem.key, signature=problem.signature, timings=ev.timings, verification=ev.verification,
-        verified_on=[machine], problem=problem.to_json(),
+        verified_on=[machine], problem=problem.to_json(), trusted=True,  # verified here, just now
         provenance={**entry.provenance, "proven_from": entry.key, "proven_sizes": problem.shape_text()})
     if not store.readonly:
         store.put(proven)

@@ -22,7 +22,7 @@ log = logging.getLogger("torch_llmbackend")
 
 PRIME = 7
 POWER_OF_TWO = 64
-MAX_GROWTH = 4  # a variant's largest input holds at most this many times the example's elements
+MAX_GROWTH = 16  # a variant's largest input holds at most this many times the example's elements
 SMALL_NUMEL = 1 << 16  # ... or this many, whichever is more
 
 
@@ -39,7 +39,7 @@ def spread(sub: Subgraph) -> list[dict[str, int]]:
     hints = dict(sizes.hints)
     first = next(iter(hints))
     points = [{k: max(sizes.lower[k], 2) for k in hints}, {k: PRIME for k in hints}, {k: POWER_OF_TWO for k in hints},
-              {**hints, first: 2 * hints[first] + 1}]
+              {**hints, first: 4 * hints[first] + 1}]
     out: list[dict[str, int]] = []
     limit = max(MAX_GROWTH * _largest(sub, hints), SMALL_NUMEL)
     for p in points:
