@@ -216,7 +216,7 @@ class Provider:
             # login wall's HTML page with status 200)
             text = completion.decode("utf-8", "replace") if isinstance(completion, bytes) else completion
             raise MalformedResponse(f"the LLM endpoint answered with something that is not a chat completion "
-                                    f"({_content_type(text)}): {' '.join(text.split())[:160]!r}")
+                                    f"({_body_kind(text)}): {' '.join(text.split())[:160]!r}")
         choices = getattr(completion, "choices", None)
         if not choices:
             raise MalformedResponse("the LLM endpoint answered with no choices")
@@ -244,9 +244,9 @@ def _warned(e: MalformedResponse) -> MalformedResponse:
     return e
 
 
-def _content_type(text: str) -> str:
-    head = text.lstrip()[:200].lower()
-    return "text/html" if head.startswith(("<!doctype html", "<html")) or "<html" in head else "not JSON"
+def _body_kind(text: str) -> str:
+    """What a body that is not a chat completion looks like, for the warning."""
+    return "text/html" if "<html" in text.lstrip()[:200].lower() else "not JSON"
 
 
 def _retry_after(headers: Any) -> float | None:
