@@ -6,7 +6,9 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 
+import pytest
 import torch
 
 import torch_llmbackend
@@ -59,3 +61,56 @@ def test_a_miss_is_searched_stored_and_then_hit_in_a_fresh_process(llm_server, c
     assert fresh["source"] == "cache" and fresh["runs"] == "kernel"
     assert fresh["reason"] == "hit in the cache"  # verified when stored: no second verification here
     assert len(llm_server.requests) == requests_before  # zero requests from the fresh process
+
+
+HELD_BACK_S = 600.0
+
+
+@pytest.mark.slow
+def test_processes_compiling_the_same_graph_at_once_search_it_once(llm_server, cache_dir):
+    """Three processes compile the same model against one endpoint and one cache folder. The
+    first to reach the search asks the LLM; its reply is held back until the other two are
+    waiting on its lock. They make no request and run the winner it stored."""
+    others_waiting = threading.Event()
+
+    def held_back_reply(body):
+        # generous: on a loaded machine each process takes minutes to import and trace
+        assert others_waiting.wait(HELD_BACK_S), "the other processes never waited for the search"
+        return answer(GOOD)
+
+    llm_server.add(held_back_reply)
+    llm_server.default = answer(GOOD)  # a second search would be answered, and counted
+    opts = {**options(llm_server, cache_dir), "max_rounds": 1, "request_timeout_s": HELD_BACK_S + 60}
+    env = {**os.environ, "TRITON_INTERPRET": "1", "PYTHONPATH": os.getcwd()}
+    script = "import logging; logging.basicConfig(level=logging.INFO)\n" + FRESH_PROCESS
+    procs = [subprocess.Popen([sys.executable, "-c", script, json.dumps(opts)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=env) for _ in range(3)]
+    waiting, logs = set(), {p.pid: [] for p in procs}
+
+    def watch(proc):
+        for line in proc.stderr:
+            logs[proc.pid].append(line)
+            if "another process is searching subgraph" in line:
+                waiting.add(proc.pid)
+                if len(waiting) == len(procs) - 1:
+                    others_waiting.set()
+
+    watchers = [threading.Thread(target=watch, args=(p,), daemon=True) for p in procs]
+    for w in watchers:
+        w.start()
+    try:
+        for p in procs:
+            p.wait(timeout=HELD_BACK_S + 300)
+    finally:
+        for p in procs:
+            p.kill()
+    for w in watchers:
+        w.join(timeout=10)
+    outs = [p.stdout.read() for p in procs]  # one line each: it fits the pipe while they run
+    for p in procs:
+        assert p.returncode == 0, "".join(logs[p.pid])[-3000:]
+    rows = [json.loads(out.strip().splitlines()[-1])[0] for out in outs]
+    assert len(llm_server.requests) == 1  # one search for three processes, not three
+    reasons = sorted(r["reason"] for r in rows)
+    assert sum("found by another process's search" in r for r in reasons) == 2, reasons
+    assert all(r["runs"] == "kernel" and r["verified"] for r in rows)

@@ -66,7 +66,7 @@ class ModelNew(torch.nn.Module):
         return out
 '''
 
-GOOD = _MODULE.replace("{BODY}", "out = tl.maximum(x + y, 0.0)")
+GOOD = _MODULE.replace("{BODY}", "out = tl.maximum(x + y, 0.0, propagate_nan=tl.PropagateNan.ALL)")
 # Forgets the relu: right wherever x + y >= 0, wrong elsewhere.
 WRONG = _MODULE.replace("{BODY}", "out = x + y")
 # Calls a function triton.language does not have: fails when Triton compiles the kernel.

@@ -3,8 +3,8 @@
 Tests point the real `openai` client at it (base_url=server.base_url). Each POST to
 /v1/chat/completions takes the next item of the script; an item is a `Scripted` answer, a plain
 string (a normal reply with that content), or a callable that gets the request body and
-returns either. Faults are scripted answers too: `delayed`, `status`, `truncated`,
-`empty_choices`, `no_content`. Every request body is recorded in `server.requests`.
+returns either. Faults are scripted answers too: `delayed`, `dribbled`, `status`, `truncated`,
+`empty_choices`, `no_content`, `html_page`. Every request body is recorded in `server.requests`.
 
     with ScriptedLLMServer(["```python\\n...\\n```"]) as server:
         options = Options(base_url=server.base_url, model="scripted", ...)
@@ -31,6 +31,8 @@ class Scripted:
     completion_tokens: int | None = None
     model: str = "scripted-model"
     finish_reason: str = "stop"
+    content_type: str = "application/json"
+    byte_interval_s: float = 0.0  # > 0: the body goes out one byte at a time, this far apart
 
 
 Item = Union[Scripted, str, Callable[[dict], Union[Scripted, str]]]
@@ -44,6 +46,20 @@ def delayed(seconds: float, then: str | Scripted = "") -> Scripted:
     item = then if isinstance(then, Scripted) else Scripted(content=then)
     item.delay_s = seconds
     return item
+
+
+def dribbled(interval_s: float, then: str | Scripted = "") -> Scripted:
+    """An answer sent one byte every `interval_s` seconds: each read returns in time, the
+    whole answer takes far longer than any sensible timeout."""
+    item = then if isinstance(then, Scripted) else Scripted(content=then)
+    item.byte_interval_s = interval_s
+    return item
+
+
+def html_page() -> Scripted:
+    """What a proxy or a login wall sends: an HTML page with status 200."""
+    return Scripted(body=b"<!DOCTYPE html><html><head><title>Sign in</title></head><body>Please sign in.</body></html>",
+                    content_type="text/html; charset=utf-8")
 
 
 def status(code: int, message: str = "scripted failure", headers: dict[str, str] | None = None) -> Scripted:
@@ -166,7 +182,7 @@ class ScriptedLLMServer:
                 if item.delay_s:
                     time.sleep(item.delay_s)
                 if item.body is not None:
-                    self._send(item.status, item.headers, item.body)
+                    self._send(item.status, item.headers, item.body, item.content_type, item.byte_interval_s)
                     return
                 prompt = "".join(m.get("content") or "" for m in body.get("messages", []))
                 completion = _completion(
@@ -175,17 +191,25 @@ class ScriptedLLMServer:
                     item.completion_tokens if item.completion_tokens is not None else count_tokens(item.content or ""),
                     item.model, item.finish_reason, item.choices,
                 )
-                self._send(item.status, item.headers, json.dumps(completion).encode())
+                self._send(item.status, item.headers, json.dumps(completion).encode(), item.content_type, item.byte_interval_s)
 
-            def _send(self, code: int, headers: dict[str, str], payload: bytes) -> None:
+            def _send(self, code: int, headers: dict[str, str], payload: bytes,
+                      content_type: str = "application/json", byte_interval_s: float = 0.0) -> None:
                 try:
                     self.send_response(code)
-                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Type", content_type)
                     self.send_header("Content-Length", str(len(payload)))
                     for k, v in headers.items():
                         self.send_header(k, v)
                     self.end_headers()
-                    self.wfile.write(payload)
+                    if byte_interval_s <= 0:
+                        self.wfile.write(payload)
+                        return
+                    self.wfile.flush()
+                    for i in range(len(payload)):
+                        time.sleep(byte_interval_s)
+                        self.wfile.write(payload[i:i + 1])
+                        self.wfile.flush()
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (timeout tests)
 

@@ -1,12 +1,14 @@
 """The provider against a real HTTP server: retries, timeouts, malformed answers, dead endpoints,
 token and cost accounting."""
+import logging
+import re
 import socket
 import time
 
 import pytest
 
-from tests.agent.llm_server import delayed, empty_choices, no_content, reply, status, truncated
-from torch_llmbackend.agent.provider import EndpointUnavailable, MalformedResponse, Provider, RequestRejected
+from tests.agent.llm_server import delayed, dribbled, empty_choices, html_page, no_content, reply, status, truncated
+from torch_llmbackend.agent.provider import DeadlineExceeded, EndpointUnavailable, MalformedResponse, Provider, RequestRejected
 from torch_llmbackend.options import Options
 
 HELLO = [{"role": "user", "content": "Say hello."}]
@@ -61,15 +63,45 @@ def test_failures_past_the_retries_make_the_endpoint_unavailable(llm_server):
     assert len(llm_server.requests) == 3
 
 
+def test_the_timeout_bounds_the_whole_request_not_each_read(llm_server):
+    """A server that sends a byte every 0.1 s never lets a single read time out; the request as
+    a whole must still end at request_timeout_s."""
+    llm_server.add(dribbled(0.1, "a reply far too slow to wait for"), "in time")
+    start = time.monotonic()
+    r = provider_for(llm_server, request_timeout_s=1.0, retries=1).chat(HELLO)
+    assert r.text == "in time" and len(llm_server.requests) == 2
+    assert time.monotonic() - start < 3.0  # the dribbled body alone would take about 25 s
+
+
+def test_a_dribbling_server_exhausts_the_retries_in_bounded_time(llm_server):
+    llm_server.add(dribbled(0.1), dribbled(0.1))
+    start = time.monotonic()
+    with pytest.raises(EndpointUnavailable, match=r"kept failing \(2 attempts, last: .*within 0.5s"):
+        provider_for(llm_server, request_timeout_s=0.5, retries=1).chat(HELLO)
+    assert time.monotonic() - start < 3.0
+
+
+def test_the_search_deadline_bounds_a_dribbled_request(llm_server):
+    llm_server.add(dribbled(0.1))
+    start = time.monotonic()
+    with pytest.raises(DeadlineExceeded):
+        provider_for(llm_server, request_timeout_s=60.0).chat(HELLO, deadline=time.monotonic() + 0.8)
+    assert time.monotonic() - start < 3.0
+
+
 @pytest.mark.parametrize("answer, message", [
     (truncated(), "unreadable response"),
     (empty_choices(), "no choices"),
     (no_content(), "no content"),
+    (html_page(), r"not a chat completion .*text/html.*Sign in"),
 ])
-def test_malformed_answers_are_a_clear_error(llm_server, answer, message):
+def test_malformed_answers_are_a_clear_error_and_one_warning(llm_server, caplog, answer, message):
     llm_server.add(answer)
-    with pytest.raises(MalformedResponse, match=message):
+    with caplog.at_level(logging.WARNING, logger="torch_llmbackend"), pytest.raises(MalformedResponse, match=message):
         provider_for(llm_server).chat(HELLO)
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and re.search(message, warnings[0].getMessage())
+    assert len(llm_server.requests) == 1  # a garbled answer is not retried
 
 
 def test_a_rejected_request_is_not_retried(llm_server):

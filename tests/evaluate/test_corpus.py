@@ -85,7 +85,7 @@ def test_hanging_candidate_times_out_and_the_next_one_runs(evaluator):
 def test_correct_unusual_candidate_passes(evaluator, candidate):
     ev = evaluator.evaluate(PROBLEMS[candidate.problem], candidate.source)
     assert ev.ok, f"{candidate.name} was rejected at {ev.stage}: {ev.reason}"
-    assert ev.stage == "ok" and len(ev.verification["trials"]) == 7
+    assert ev.stage == "ok" and len(ev.verification["trials"]) == 8
     assert ev.timings["candidate"]["device"] == "cpu" and ev.timings["eager"]["median"] > 0
     assert "cpu-timing" in ev.flags
 
@@ -93,3 +93,21 @@ def test_correct_unusual_candidate_passes(evaluator, candidate):
 def test_empty_reply_is_an_extract_failure(evaluator):
     ev = evaluator.evaluate(PROBLEMS["add_relu"], "  \n")
     assert (ev.ok, ev.stage) == (False, "extract")
+
+
+def test_no_nonfinite_trial_where_eager_refuses_nan_and_inf(evaluator):
+    """A reference that raises on NaN/inf inputs gives nothing to hold a kernel to: the trial is
+    left out, and the kernel is judged on the other seven."""
+    import dataclasses
+
+    base = PROBLEMS["add_relu"]
+    picky = base.reference_source.replace(
+        "        return (x + y).clamp(min=0)",
+        "        if not bool(torch.isfinite(x).all()):\n            raise ValueError('finite inputs only')\n"
+        "        return (x + y).clamp(min=0)")
+    assert picky != base.reference_source
+    problem = dataclasses.replace(base, key="test-add_relu-finite-only", reference_source=picky)
+    nan_dropping = next(c for c in BAD if c.name == "nan_dropping_relu")
+    ev = evaluator.evaluate(problem, nan_dropping.source)
+    assert ev.ok, ev.reason
+    assert len(ev.verification["trials"]) == 7 and not any("NaN" in t for t in ev.verification["trials"])

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from torch_llmbackend.evaluate.inputs import GUARD_ELEMENTS, Trial, clone_exact, make_input, same_bytes, storage_view
+from torch_llmbackend.evaluate.inputs import (GUARD_ELEMENTS, NONFINITE_TRIAL, Trial, clone_exact, make_input, make_inputs,
+                                              nonfinite_applies, same_bytes, storage_view)
 from torch_llmbackend.evaluate.verify import CandidateFailure, TrialStats, check_trial, compare_values, exact_checkable, magnitude_problem
 from torch_llmbackend.records import TensorSpec
 
@@ -28,6 +29,32 @@ def test_distributions_differ_in_kind():
     assert (uniform >= 0).all() and (uniform < 1).all()
     assert large.abs().max() > 100
     assert torch.equal(integer, integer.round()) and integer.abs().max() <= 4
+
+
+def test_inputs_of_one_trial_differ_from_each_other():
+    spec = TensorSpec((4, 40), (40, 1), "float32", "cpu")
+    x, y = make_inputs((spec, spec), NORMAL)
+    assert not torch.equal(x, y)  # else a kernel reading x twice instead of x and y would pass
+
+
+def test_the_nonfinite_trial_plants_nan_and_both_infinities_among_normal_values():
+    spec = TensorSpec((4, 100), (100, 1), "float16", "cpu")
+    x = make_input(spec, NONFINITE_TRIAL)
+    assert int(x.isnan().sum()) == int((x == float("inf")).sum()) == int((x == -float("inf")).sum()) > 0
+    finite = x[x.isfinite()]
+    assert finite.numel() >= 0.9 * x.numel() and 0.5 < float(finite.float().std()) < 2.0
+    assert torch.equal(x.isnan(), make_input(spec, NONFINITE_TRIAL).isnan())  # reproducible
+    tiny = make_input(TensorSpec((2,), (1,), "float32", "cpu"), NONFINITE_TRIAL)
+    assert tiny.isnan().sum() == 1 and tiny.isinf().sum() == 1  # as many of the three as fit
+
+
+def test_the_nonfinite_trial_is_left_out_where_eager_has_no_one_answer():
+    f32, i64, b = (TensorSpec((8,), (1,), d, "cpu") for d in ("float32", "int64", "bool"))
+    assert nonfinite_applies(("aten.relu.default",), (f32,), (f32,)) is None
+    assert nonfinite_applies(("aten.gt.Scalar",), (f32,), (b,)) is None  # comparisons with NaN are defined
+    assert "topk" in nonfinite_applies(("aten.topk.default",), (f32,), (f32, i64))
+    assert "integer output" in nonfinite_applies(("aten.argmax.default",), (f32,), (i64,))
+    assert nonfinite_applies(("aten.add.Tensor",), (i64,), (i64,)) == "no float input"
 
 
 def test_clone_exact_keeps_layout_and_bytes_and_same_bytes_sees_the_guard_zones():
@@ -65,6 +92,17 @@ def test_nan_and_inf_must_be_at_the_same_places():
     assert compare_values(want.clone(), want, exact=False) is None
     assert "NaN at different places" in compare_values(torch.tensor([1.0, 0.0, float("inf"), -float("inf")]), want, exact=False)
     assert "Inf at different places" in compare_values(torch.tensor([1.0, float("nan"), -float("inf"), -float("inf")]), want, exact=False)
+
+
+def test_a_lost_nan_or_inf_is_counted_located_and_explained():
+    want = torch.tensor([[1.0, float("nan"), float("nan")], [float("inf"), -float("inf"), 2.0]])
+    dropped = torch.where(want.isnan(), torch.zeros_like(want), want)  # what tl.maximum(x, 0) does to NaN
+    text = compare_values(dropped, want, exact=False)
+    assert "2 of 6 elements differ (0 NaN in the output, 2 expected); first at index (0, 1): got 0.0, expected nan" in text
+    assert "propagate_nan=tl.PropagateNan.ALL" in text
+    saturated = want.nan_to_num(posinf=3.4e38, neginf=-3.4e38).where(~want.isnan(), want)
+    text = compare_values(saturated, want, exact=False)
+    assert "2 of 6 elements differ (0 inf in the output, 2 expected); first at index (1, 0)" in text and "expected inf" in text
 
 
 def test_mismatch_report_names_errors_index_and_values():

@@ -5,18 +5,24 @@ The client's own retries are switched off (max_retries=0) and its 10-minute defa
 replaced by Options.request_timeout_s, so that what happens on a slow or failing endpoint is
 decided here, in one place:
 
+- Options.request_timeout_s bounds each attempt as a whole (connect, send, every read), not
+  each read: the client's own timeout is per read, so a server that sends a byte a second
+  would never time out. Each attempt runs in a helper thread on a client of its own that is
+  closed at the deadline; the caller has its answer (a timeout) at the deadline either way;
 - 429, 408, 409 and 5xx answers and timeouts are retried with exponential backoff and jitter,
   up to Options.retries times, honouring the server's Retry-After;
 - a connection that cannot be made (refused, DNS), a key or model the server rejects, or
   failures that outlast the retries raise `EndpointUnavailable`: every later request would
   fail the same way, so the caller stops asking and falls back;
 - an answer the server sends but that carries no usable reply (truncated JSON, no choices,
-  no content) raises `MalformedResponse`, which costs the caller one round, not the compile.
+  no content, an HTML page) is warned about once, naming the cause, and raises
+  `MalformedResponse`, which costs the caller one round, not the compile.
 """
 from __future__ import annotations
 
 import email.utils
 import logging
+import queue
 import random
 import threading
 import time
@@ -49,6 +55,10 @@ class DeadlineExceeded(RuntimeError):
 
 class RequestRejected(RuntimeError):
     """The endpoint refused this request (e.g. 400: prompt too long); other requests may work."""
+
+
+class _AttemptTimedOut(Exception):
+    """One attempt did not complete within its whole-request time limit."""
 
 
 @dataclass
@@ -110,17 +120,16 @@ class Provider:
         self.backoff_base_s = backoff_base_s
         self._sleep = sleep
         self._in_flight = threading.BoundedSemaphore(options.max_concurrency)
+        self.endpoint = str(self._new_client().base_url)
+
+    def _new_client(self) -> openai.OpenAI:
         # Local servers (vLLM, Ollama, llama.cpp) need no key, but the client insists on one.
-        self.client = openai.OpenAI(
-            base_url=options.base_url or None,
-            api_key=options.api_key or "none",
-            timeout=options.request_timeout_s,
+        return openai.OpenAI(
+            base_url=self.options.base_url or None,
+            api_key=self.options.api_key or "none",
+            timeout=self.options.request_timeout_s,
             max_retries=0,
         )
-
-    @property
-    def endpoint(self) -> str:
-        return str(self.client.base_url)
 
     def chat(self, messages: list[dict[str, str]], *, max_tokens: int | None = None, deadline: float | None = None) -> Reply:
         """One chat completion, retried on transient failures. `deadline` (time.monotonic())
@@ -133,17 +142,13 @@ class Provider:
                 timeout = min(timeout, deadline - time.monotonic())
                 if timeout <= 0:
                     raise DeadlineExceeded("the time budget ran out before the LLM answered") from last
+            request = {"model": self.options.model, "messages": messages, "temperature": self.options.temperature,
+                       "max_tokens": max_tokens or self.options.max_tokens}
             try:
                 with self._in_flight:
-                    completion = self.client.chat.completions.create(
-                        model=self.options.model,
-                        messages=messages,
-                        temperature=self.options.temperature,
-                        max_tokens=max_tokens or self.options.max_tokens,
-                        timeout=timeout,
-                    )
+                    completion = self._attempt(request, timeout)
                 return self._reply(completion, messages)
-            except openai.APITimeoutError as e:
+            except (openai.APITimeoutError, _AttemptTimedOut) as e:
                 last, delay = e, self._backoff(attempt, None)
                 what = f"timed out after {timeout:.3g}s"
             except openai.APIConnectionError as e:
@@ -162,7 +167,9 @@ class Provider:
                 what = f"HTTP {status}"
             except (openai.APIResponseValidationError, ValueError) as e:
                 # The client could not decode the body (truncated or not JSON).
-                raise MalformedResponse(f"the LLM endpoint sent an unreadable response: {_cause(e)}") from e
+                raise _warned(MalformedResponse(f"the LLM endpoint sent an unreadable response: {_cause(e)}")) from e
+            except MalformedResponse as e:
+                raise _warned(e) from None
             if deadline is not None and time.monotonic() + delay >= deadline:
                 raise DeadlineExceeded(f"the time budget ran out while the LLM request {what}") from last
             if attempt < self.options.retries:
@@ -172,6 +179,30 @@ class Provider:
             f"the LLM endpoint {self.endpoint} kept failing ({self.options.retries + 1} attempts, last: {_cause(last)})"
         ) from last
 
+    def _attempt(self, request: dict[str, Any], timeout: float) -> Any:
+        """One chat-completions call that returns or raises within `timeout` seconds in all.
+        The call runs in a daemon thread on a client of its own; past the deadline that client
+        is closed (which ends the abandoned call at its next read) and the caller goes on."""
+        client = self._new_client()
+        outcome: queue.Queue = queue.Queue(maxsize=1)
+
+        def call() -> None:
+            try:
+                outcome.put((True, client.chat.completions.create(**request, timeout=timeout)))
+            except BaseException as e:  # handed to the caller, raised there
+                outcome.put((False, e))
+
+        threading.Thread(target=call, name="llm-request", daemon=True).start()
+        try:
+            ok, value = outcome.get(timeout=max(timeout, 0.0))
+        except queue.Empty:
+            threading.Thread(target=client.close, name="llm-request-close", daemon=True).start()
+            raise _AttemptTimedOut(f"no complete answer within {timeout:.3g}s") from None
+        client.close()
+        if not ok:
+            raise value
+        return value
+
     def _backoff(self, attempt: int, headers: Any) -> float:
         server = _retry_after(headers) if headers is not None else None
         if server is not None:
@@ -180,6 +211,12 @@ class Provider:
         return min(MAX_BACKOFF_S, self.backoff_base_s * 2**attempt) * random.uniform(0.5, 1.0)
 
     def _reply(self, completion: Any, messages: list[dict[str, str]]) -> Reply:
+        if isinstance(completion, (str, bytes)):
+            # the client hands back the raw text of a body that is not JSON (a proxy's or a
+            # login wall's HTML page with status 200)
+            text = completion.decode("utf-8", "replace") if isinstance(completion, bytes) else completion
+            raise MalformedResponse(f"the LLM endpoint answered with something that is not a chat completion "
+                                    f"({_body_kind(text)}): {' '.join(text.split())[:160]!r}")
         choices = getattr(completion, "choices", None)
         if not choices:
             raise MalformedResponse("the LLM endpoint answered with no choices")
@@ -199,6 +236,17 @@ class Provider:
         usage.cost = request_cost(usage.prompt_tokens, usage.completion_tokens, self.options)
         return Reply(text=text, model=getattr(completion, "model", None) or self.options.model,
                      finish_reason=str(choices[0].finish_reason or ""), usage=usage)
+
+
+def _warned(e: MalformedResponse) -> MalformedResponse:
+    """The one warning a garbled answer gets (the search only notes it in its transcript)."""
+    log.warning("%s; this request counts as a failed sample", e)
+    return e
+
+
+def _body_kind(text: str) -> str:
+    """What a body that is not a chat completion looks like, for the warning."""
+    return "text/html" if "<html" in text.lstrip()[:200].lower() else "not JSON"
 
 
 def _retry_after(headers: Any) -> float | None:

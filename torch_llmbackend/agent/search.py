@@ -10,6 +10,10 @@ Options.target_speedup; that candidate goes to the store with its provenance.
 The endpoint failing for good (`EndpointUnavailable`) is warned about once per Searcher (one
 Searcher serves one compile) and every search still waiting returns at once, so the compile
 goes on with fallbacks instead of hitting a dead server once per subgraph.
+
+Processes that share a cache folder search a key once between them (store/search_lock.py): the
+others wait for the searching one, up to the search budget, and take its winner from the store;
+they search themselves only if it died mid-search, and fall back if it outlasts the wait.
 """
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from typing import Any
 
 from ..options import Options
 from ..records import Evaluation, Problem
+from ..store.search_lock import SearchLock
 from . import prompts
 from .extract import extract_code
 from .knowledge import KnowledgeLink, consolidate_if_due
@@ -31,6 +36,10 @@ from .transcript import Transcript
 from .winners import best_baseline, evaluate_safely, kernel_entry, rank, speedup_over_best
 
 log = logging.getLogger("torch_llmbackend.agent")
+
+# How much longer than its budget another process's search may take before a waiter gives up
+# on it: the last round's evaluation and the store write come after the budget check.
+WAIT_GRACE_S = 60.0
 
 
 @dataclass
@@ -169,6 +178,61 @@ class Searcher:
                 return {}
 
     def _search(self, problem: Problem) -> SearchResult:
+        """Search `problem` here, or wait for the process already searching it."""
+        since = time.time()
+        lock = SearchLock.open(getattr(self.store, "cache_dir", None) or self.options.cache_dir, problem.key)
+        if lock is None:
+            return self._search_here(problem)
+        with lock:
+            if lock.try_acquire():
+                return self._search_holding(lock, problem)
+            return self._wait_for_other(lock, problem, since)
+
+    def _search_holding(self, lock: SearchLock, problem: Problem) -> SearchResult:
+        result = self._search_here(problem)
+        lock.record({"winner": result.ok, "reason": result.reason})
+        return result
+
+    def _wait_for_other(self, lock: SearchLock, problem: Problem, since: float) -> SearchResult:
+        bound = self.options.max_search_seconds + WAIT_GRACE_S
+        log.info("another process is searching subgraph %s; waiting up to %.0fs for its kernel", problem.key[:16], bound)
+        acquired = lock.acquire(bound)
+        outcome = lock.outcome()
+        found = self._winner_from_store(problem, outcome.get("pid"))
+        if found is not None:
+            return found
+        if not acquired:
+            return SearchResult(problem.key, None, None, f"another process was still searching this subgraph after {bound:.3g}s; "
+                                "falling back here (its kernel is a cache hit next time)", 0, Usage().to_json())
+        if outcome.get("finished", 0.0) >= since and not outcome.get("winner"):
+            return SearchResult(problem.key, None, None, f"another process (pid {outcome.get('pid')}) searched this subgraph "
+                                f"just now and found no verified kernel: {outcome.get('reason', '')}", 0, Usage().to_json())
+        log.info("the search of subgraph %s in another process ended without storing a kernel; searching here", problem.key[:16])
+        return self._search_holding(lock, problem)
+
+    def _winner_from_store(self, problem: Problem, pid: Any) -> SearchResult | None:
+        """The kernel another process's search stored, checked as a cache hit is: static checks
+        again when it was verified on this machine, else verified here first."""
+        try:
+            entry = self.store.get(problem.key)
+        except Exception as e:  # a store that cannot be read costs the wait, not the compile
+            log.warning("could not read the kernel store for %s: %s", problem.key[:16], e)
+            return None
+        if entry is None:
+            return None
+        trusted = self.machine is not None and entry.verified_here(self.machine)
+        if trusted and hasattr(self.evaluator, "check") and self.evaluator.check(problem, entry.source):
+            trusted = False  # the static checks refuse it now: verify it like any stranger's kernel
+        if not trusted:
+            ev = self.evaluate(problem, entry.source)
+            if not ev.ok:
+                log.warning("the kernel another process stored for %s failed verification here (%s): %s",
+                            problem.key[:16], ev.stage, ev.reason.splitlines()[0] if ev.reason else "")
+                return None
+        best = Evaluation(True, "ok", "", verification=dict(entry.verification), timings=dict(entry.timings))
+        return SearchResult(problem.key, entry, best, f"found by another process's search (pid {pid})", 0, Usage().to_json())
+
+    def _search_here(self, problem: Problem) -> SearchResult:
         if problem.target == "gemmini":
             return self._search_gemmini(problem)
         search = _ProblemSearch(self, problem)

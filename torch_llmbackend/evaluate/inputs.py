@@ -7,6 +7,11 @@ sentinel: an unmasked load past either end pulls NaN into the result, and a stor
 end changes the zone, which the verifier sees because it compares the whole storage. Values come from a CPU generator seeded per trial, so a trial is reproducible on any
 device. Non-float inputs (indices, masks) take their values from the trusted reference's own
 `get_inputs()`, which knows their valid range.
+
+One trial plants NaN, +inf and -inf among normal values in every float input: users' data has
+them, eager propagates them by IEEE rules, and a kernel that drops them (a relu written as
+`tl.maximum(x, 0)` or `x > 0 ? x : 0` turns NaN into 0) computes something else. Where eager
+itself has no single answer on such inputs the trial is left out (see `nonfinite_applies`).
 """
 from __future__ import annotations
 
@@ -21,20 +26,36 @@ FLOAT_DTYPES = (torch.float32, torch.float16, torch.bfloat16, torch.float64)
 
 @dataclass(frozen=True)
 class Trial:
-    distribution: str  # "normal", "uniform", "large", "integer"
+    distribution: str  # "normal", "uniform", "large", "integer", "nonfinite"
     seed: int
 
     def label(self) -> str:
+        if self.distribution == "nonfinite":
+            return f"normal inputs with NaN, +inf and -inf planted, seed {self.seed}"
         return f"{self.distribution} inputs, seed {self.seed}"
 
 
 # Before timing: several seeds and value ranges. After timing: new seeds (so a cached output
 # from the timing runs cannot match).
-VERIFY_TRIALS = (Trial("normal", 0), Trial("normal", 1), Trial("uniform", 2), Trial("large", 3), Trial("integer", 4))
+NONFINITE_TRIAL = Trial("nonfinite", 5)
+VERIFY_TRIALS = (Trial("normal", 0), Trial("normal", 1), Trial("uniform", 2), Trial("large", 3), Trial("integer", 4), NONFINITE_TRIAL)
 POST_TIMING_TRIALS = (Trial("normal", 1000), Trial("uniform", 1001))
 TIMING_TRIAL = Trial("normal", 7)
 
 GUARD_ELEMENTS = 256  # more than any sensible block overruns
+NONFINITE_EVERY = 32  # one element in this many of a float input is NaN, +inf or -inf (at least 3)
+
+# Ops for which eager has no one answer on NaN/inf inputs, so a kernel cannot be held to it:
+# which element a NaN displaces in a sort or a selection is a convention of each implementation
+# (eager's own CPU and CUDA kernels have disagreed on median and topk), and histograms and
+# sampling refuse non-finite values outright.
+NONFINITE_CONVENTION_OPS = frozenset(
+    {
+        "sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "mode", "unique", "_unique2",
+        "unique_consecutive", "unique_dim", "searchsorted", "bucketize", "histc", "histogram", "multinomial",
+        "nanquantile", "quantile",
+    }
+)
 LARGE_SCALE = {torch.float32: 1e3, torch.float64: 1e3, torch.float16: 30.0, torch.bfloat16: 30.0}
 
 
@@ -68,11 +89,13 @@ def guarded_empty(shape, stride, dtype: torch.dtype, device) -> torch.Tensor:
     return buf.as_strided(tuple(shape), tuple(stride), GUARD_ELEMENTS)
 
 
-def make_input(spec: TensorSpec, trial: Trial, reference_value: torch.Tensor | None = None) -> torch.Tensor:
+def make_input(spec: TensorSpec, trial: Trial, reference_value: torch.Tensor | None = None, index: int = 0) -> torch.Tensor:
+    """Input number `index` of a trial: each input has values of its own (with equal values a
+    kernel that reads x twice instead of x and y would pass)."""
     dtype = torch_dtype(spec.dtype)
     t = guarded_empty(spec.shape, spec.stride, dtype, spec.device)
     flat = t.as_strided((extent(spec.shape, spec.stride),), (1,))
-    gen = torch.Generator().manual_seed(trial.seed * 7919 + len(spec.shape))
+    gen = torch.Generator().manual_seed(trial.seed * 7919 + 104729 * index + len(spec.shape))
     n = flat.numel()
     if dtype in FLOAT_DTYPES:
         if trial.distribution == "uniform":
@@ -81,6 +104,8 @@ def make_input(spec: TensorSpec, trial: Trial, reference_value: torch.Tensor | N
             values = torch.randn(n, generator=gen) * LARGE_SCALE[dtype]
         elif trial.distribution == "integer":
             values = torch.randint(-4, 5, (n,), generator=gen).float()
+        elif trial.distribution == "nonfinite":
+            values = _with_nonfinite(torch.randn(n, generator=gen), gen)
         else:
             values = torch.randn(n, generator=gen)
     elif dtype == torch.bool:
@@ -95,9 +120,36 @@ def make_input(spec: TensorSpec, trial: Trial, reference_value: torch.Tensor | N
     return t
 
 
+def _with_nonfinite(values: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """`values` with NaN, +inf and -inf at random places, the three in equal numbers."""
+    n = values.numel()
+    places = torch.randperm(n, generator=gen)[: min(n, max(3, n // NONFINITE_EVERY))]
+    values[places[0::3]] = float("nan")
+    values[places[1::3]] = float("inf")
+    values[places[2::3]] = float("-inf")
+    return values
+
+
+def nonfinite_applies(ops: tuple[str, ...], inputs: tuple[TensorSpec, ...], outputs: tuple[TensorSpec, ...]) -> str | None:
+    """None when the NaN/inf trial holds a kernel to eager's answer, else why it is left out.
+    Integer outputs are left out too: from NaN or inf they come either from a float-to-integer
+    conversion, which C++ leaves undefined (eager's CPU and CUDA results differ), or from an
+    index among NaNs (argmax, max.dim), whose tie rule is again each implementation's own."""
+    if not any(torch_dtype(s.dtype) in FLOAT_DTYPES for s in inputs):
+        return "no float input"
+    short = {name.split(".")[1] if name.startswith("aten.") and "." in name else name.split(".")[0] for name in ops}
+    convention = sorted(short & NONFINITE_CONVENTION_OPS)
+    if convention:
+        return f"eager has no one answer on NaN/inf for {', '.join(convention)}"
+    if any(not torch_dtype(s.dtype).is_floating_point and torch_dtype(s.dtype) != torch.bool for s in outputs):
+        return "an integer output (undefined conversion or index from NaN/inf)"
+    return None
+
+
 def make_inputs(specs: tuple[TensorSpec, ...], trial: Trial, reference_inputs: list | None = None) -> list[torch.Tensor]:
     refs = reference_inputs or []
-    return [make_input(s, trial, refs[i] if i < len(refs) and isinstance(refs[i], torch.Tensor) else None) for i, s in enumerate(specs)]
+    return [make_input(s, trial, refs[i] if i < len(refs) and isinstance(refs[i], torch.Tensor) else None, index=i)
+            for i, s in enumerate(specs)]
 
 
 def clone_exact(t: torch.Tensor) -> torch.Tensor:

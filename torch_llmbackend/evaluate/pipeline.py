@@ -23,7 +23,7 @@ from ..targets import get_target
 from ..targets.base import load_module_from_source
 from . import timing
 from .guard import ComputeGuard
-from .inputs import POST_TIMING_TRIALS, TIMING_TRIAL, VERIFY_TRIALS, Trial, clone_exact, make_inputs
+from .inputs import POST_TIMING_TRIALS, TIMING_TRIAL, VERIFY_TRIALS, Trial, clone_exact, make_inputs, nonfinite_applies
 from .sandbox import Sandbox
 from .verify import CandidateFailure, TrialStats, as_outputs, check_trial, exact_checkable
 
@@ -87,7 +87,7 @@ def evaluate_candidate(state: WorkerState, problem: Problem, source: str, baseli
     try:
         module, instance = _build(state, target, source)
         exact = exact_checkable(problem.ops)
-        for trial in VERIFY_TRIALS:
+        for trial in verify_trials(problem):
             _run_trial(state, problem, ref, instance, trial, stats, exact)
         _check_fresh_outputs(state, problem, ref, instance)
         timings = _time_candidate(state, problem, ref, target, instance)
@@ -105,6 +105,15 @@ def evaluate_candidate(state: WorkerState, problem: Problem, source: str, baseli
         module = instance = None  # noqa: F841 (drop the candidate before the next one)
         _release_memory()
     return {"evaluation": evaluation.to_json(), "healthy": healthy}
+
+
+def verify_trials(problem: Problem) -> tuple[Trial, ...]:
+    """The trials before timing: all of VERIFY_TRIALS, less the NaN/inf one where eager has no
+    one answer on such inputs."""
+    skip = nonfinite_applies(problem.ops, problem.inputs, problem.outputs)
+    if skip is not None:
+        log.debug("no NaN/inf trial for %s: %s", problem.key[:16], skip)
+    return tuple(t for t in VERIFY_TRIALS if skip is None or t.distribution != "nonfinite")
 
 
 def _build(state: WorkerState, target, source: str):
@@ -130,7 +139,15 @@ def _run_trial(state, problem, ref, instance, trial: Trial, stats: TrialStats, e
     inputs = state.inputs(problem, ref, trial)
     ref_in = [clone_exact(x) for x in inputs]
     cand_in = [clone_exact(x) for x in inputs]
-    want = ref.new_model()(*ref_in)
+    try:
+        want = ref.new_model()(*ref_in)
+    except Exception as e:
+        if trial.distribution != "nonfinite":
+            raise
+        # eager refuses such values for this graph (a range or a probability must be finite):
+        # there is no answer to hold the kernel to
+        log.debug("no NaN/inf trial for %s: eager raised %s: %s", problem.key[:16], type(e).__name__, e)
+        return
     got = call_guarded(state, instance, cand_in)
     try:
         check_trial(got, want, cand_in, ref_in, inputs, trial, stats, exact_ops=exact,

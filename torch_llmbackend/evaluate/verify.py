@@ -4,7 +4,8 @@ A trial makes fresh inputs, gives the reference and the candidate each their own
 then demands: the same output structure; per output the same shape, dtype, device and strides
 (dims of size 1 excepted); no output sharing storage with an input or with another output (unless
 the reference's does); inputs left exactly as the reference left them; values within the dtype's
-tolerance with NaN/Inf at the same places; and a magnitude check so that a zero, constant or
+tolerance with NaN at the same places and inf at the same places with the same sign (one trial
+feeds NaN and +-inf in: see inputs.py); and a magnitude check so that a zero, constant or
 copied-input output cannot slip through where the reference is not like that.
 
 Tolerances follow torch.testing's allclose semantics, |got - want| <= atol + rtol * |want|:
@@ -30,6 +31,11 @@ TOLERANCES = {
 # Relative L2 error above which the output's overall magnitude is wrong, even if every element
 # is within atol (a tiny-valued reference against an all-zero output).
 NORM_TOLERANCE = {torch.float32: 1e-2, torch.float64: 1e-4, torch.float16: 5e-2, torch.bfloat16: 5e-2}
+
+# What the LLM can do about a NaN or inf that eager keeps and the kernel lost.
+NONFINITE_HINT = (". Eager keeps NaN and +-inf from the inputs by IEEE rules; a max/min, comparison or select that "
+                  "drops them differs (tl.maximum(x, 0.0) and x > 0 ? x : 0 turn NaN into 0: use "
+                  "tl.maximum(x, 0.0, propagate_nan=tl.PropagateNan.ALL), or tl.where(x < 0, 0, x))")
 
 # aten ops whose results are exact on small integer-valued floats (no rounding involved).
 EXACT_OPS = frozenset(
@@ -208,13 +214,18 @@ def compare_values(got: torch.Tensor, want: torch.Tensor, *, exact: bool, stats:
     g, w = got.detach().double(), want.detach().double()
     g_nan, w_nan = torch.isnan(g), torch.isnan(w)
     if not torch.equal(g_nan, w_nan):
-        idx = _first(g_nan != w_nan)
-        return f"NaN at different places ({int(g_nan.sum())} NaN in the output, {int(w_nan.sum())} expected); first at index {idx}: got {g[idx].item()}, expected {w[idx].item()}"
+        nan_bad = g_nan != w_nan
+        idx = _first(nan_bad)
+        return (f"NaN at different places: {int(nan_bad.sum())} of {want.numel()} elements differ ({int(g_nan.sum())} NaN in "
+                f"the output, {int(w_nan.sum())} expected); first at index {idx}: got {g[idx].item()}, expected {w[idx].item()}"
+                f"{NONFINITE_HINT if bool((w_nan & ~g_nan).any()) else ''}")
     g_inf, w_inf = torch.isinf(g), torch.isinf(w)
     inf_bad = (g_inf | w_inf) & (g != w)
     if bool(inf_bad.any()):
         idx = _first(inf_bad)
-        return f"Inf at different places; first at index {idx}: got {g[idx].item()}, expected {w[idx].item()}"
+        return (f"Inf at different places or with the wrong sign: {int(inf_bad.sum())} of {want.numel()} elements differ "
+                f"({int(g_inf.sum())} inf in the output, {int(w_inf.sum())} expected); first at index {idx}: got {g[idx].item()}, "
+                f"expected {w[idx].item()}{NONFINITE_HINT if bool((w_inf & ~g_inf).any()) else ''}")
     finite = ~(w_nan | w_inf | g_inf)
     atol, rtol = (0.0, 0.0) if exact else TOLERANCES.get(want.dtype, (1e-4, 1e-4))
     err = torch.where(finite, (g - w).abs(), torch.zeros_like(g))

@@ -1,11 +1,18 @@
 """Worker processes, seen from the caller: spawn, talk JSON lines, time out, replace.
 
 Each worker is a fresh Python interpreter (`subprocess`, not fork: no state from the caller, no
-CUDA context inherited) in its own session and its own temporary directory, which is its cwd and
-holds the candidate files, its Triton cache and its log. A request that does not answer within
-its time limit, or a worker that dies (segfault, abort, OOM kill), costs that request only: the
-process group is killed, the directory removed, and the next request gets another worker. One
-spare is started ahead so a replacement is usually already warm.
+CUDA context inherited) in its own session, with a private folder for the candidate files and
+its log. A request that does not answer within its time limit, or a worker that dies (segfault,
+abort, OOM kill), costs that request only: the process group is killed, the folder removed, and
+the next request gets another worker. One spare is started ahead so a replacement is usually
+already warm. A folder left behind by a caller and worker that were both killed is removed by
+the next worker started (worker_dirs.py).
+
+A candidate must not be able to tell verification from use, or it could behave only while
+watched: the worker runs with the caller's environment variables exactly (nothing added or
+removed), the caller's cwd, sys.argv, sys.orig_argv and sys.path, all refreshed with every
+request. What the worker needs beyond that it sets up without the environment (glibc's malloc
+perturbation through mallopt, see worker_process.py).
 """
 from __future__ import annotations
 
@@ -17,12 +24,14 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import weakref
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
+
+from . import worker_dirs
 
 log = logging.getLogger("torch_llmbackend.evaluate")
 
@@ -45,19 +54,31 @@ class WorkerSpec:
     triton_interpret: bool = False
     memory_mb: int = 0
 
-    def environment(self, workdir: str) -> dict[str, str]:
+    def environment(self) -> dict[str, str]:
+        """The caller's environment, as it is. The one exception: a Triton interpreter worker
+        for a caller without TRITON_INTERPRET=1 (which could not run such a kernel itself; the
+        backend never asks for one, since its own availability check needs the variable)."""
         env = dict(os.environ)
-        package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        env["PYTHONPATH"] = os.pathsep.join([package_root, *[p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]])
-        env.pop("TRITON_INTERPRET", None)
-        if self.triton_interpret:
+        if self.triton_interpret and env.get("TRITON_INTERPRET") != "1":
             env["TRITON_INTERPRET"] = "1"
-        env["TRITON_CACHE_DIR"] = os.path.join(workdir, "triton-cache")
-        env["PYTHONDONTWRITEBYTECODE"] = "1"
-        # glibc fills new and freed heap memory with this byte: an output a kernel forgot to
-        # write holds garbage, never the zeros or stale correct values a fresh page might.
-        env["MALLOC_PERTURB_"] = "165"
         return env
+
+
+PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# No `-m`: that would need the package on PYTHONPATH, an environment variable the caller may
+# not have. The worker then takes the caller's sys.path from its first line of input.
+BOOTSTRAP = (f"import sys; sys.path.insert(0, {PACKAGE_ROOT!r}); "
+             "from torch_llmbackend.evaluate.worker_process import main; sys.exit(main())")
+
+
+def caller_context() -> dict[str, Any]:
+    """What a candidate could compare between the worker and the caller, taken now."""
+    try:
+        cwd = os.getcwd()
+    except OSError:  # the caller's cwd was removed
+        cwd = None
+    return {"env": dict(os.environ), "cwd": cwd, "argv": list(sys.argv),
+            "orig_argv": list(getattr(sys, "orig_argv", sys.argv)), "path": list(sys.path)}
 
 
 SIGNAL_HINTS = {
@@ -83,19 +104,32 @@ class Worker:
 
     def __init__(self, spec: WorkerSpec):
         self.spec = spec
-        self.dir = tempfile.mkdtemp(prefix="llmbackend-worker-")
+        worker_dirs.reap()
+        self.dir, lock_fd = worker_dirs.create()
         self.log_path = os.path.join(self.dir, "worker.log")
-        args = {"device": spec.device, "memory_mb": spec.memory_mb, "workdir": self.dir, "preload_triton": spec.triton_interpret}
-        with open(self.log_path, "wb") as log_file:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "torch_llmbackend.evaluate.worker_process", json.dumps(args)],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log_file, cwd=self.dir,
-                env=spec.environment(self.dir), start_new_session=True,
-            )
+        context, env = caller_context(), spec.environment()
+        args = {"device": spec.device, "memory_mb": spec.memory_mb, "workdir": self.dir, "preload_triton": spec.triton_interpret,
+                "parent": os.getpid(), "caller": context,
+                "forced_env": {k: v for k, v in env.items() if context["env"].get(k) != v}}
+        cwd = context["cwd"] if context["cwd"] and os.access(context["cwd"], os.R_OK | os.X_OK) else self.dir
+        try:
+            with open(self.log_path, "wb") as log_file:
+                self.proc = subprocess.Popen(
+                    [sys.executable, "-c", BOOTSTRAP], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log_file,
+                    cwd=cwd, env=env, start_new_session=True, pass_fds=(lock_fd,),
+                )
+        except BaseException:
+            os.close(lock_fd)
+            shutil.rmtree(self.dir, ignore_errors=True)
+            raise
         self._buffer = b""
         self.ready = False
         self.info: dict = {}
-        self._finalizer = weakref.finalize(self, _destroy, self.proc, self.dir)
+        self._finalizer = weakref.finalize(self, _destroy, self.proc, self.dir, lock_fd)
+        try:
+            self._send(args)  # the spec: the first line the worker reads (argv would show it)
+        except OSError:
+            pass  # it died at once: wait_ready reports how
 
     @property
     def alive(self) -> bool:
@@ -109,11 +143,15 @@ class Worker:
     def request(self, message: dict, timeout: float) -> dict:
         self.wait_ready()
         try:
-            self.proc.stdin.write((json.dumps(message) + "\n").encode())
-            self.proc.stdin.flush()
+            # the caller as it is now: its environment or cwd may have changed since the spawn
+            self._send({**message, "caller": caller_context()})
         except (BrokenPipeError, OSError):
             raise WorkerCrash(self._death_reason("before the request")) from None
         return self._read(timeout, "running the candidate")
+
+    def _send(self, message: dict) -> None:
+        self.proc.stdin.write((json.dumps(message) + "\n").encode())
+        self.proc.stdin.flush()
 
     def _read(self, timeout: float, doing: str) -> dict:
         deadline = time.monotonic() + timeout
@@ -168,7 +206,7 @@ class Worker:
         self._finalizer()
 
 
-def _destroy(proc: subprocess.Popen, directory: str) -> None:
+def _destroy(proc: subprocess.Popen, directory: str, lock_fd: int) -> None:
     """Kill the worker's whole process group (it may have started compilers) and its files."""
     if proc.poll() is None:
         try:
@@ -185,6 +223,7 @@ def _destroy(proc: subprocess.Popen, directory: str) -> None:
         except OSError:
             pass
     shutil.rmtree(directory, ignore_errors=True)
+    os.close(lock_fd)
 
 
 class WorkerPool:

@@ -11,7 +11,7 @@ import triton.language as tl
 def relu_kernel(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
     offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     mask = offs < n
-    tl.store(out_ptr + offs, tl.maximum(tl.load(x_ptr + offs, mask=mask), 0.0), mask=mask)
+    tl.store(out_ptr + offs, tl.maximum(tl.load(x_ptr + offs, mask=mask), 0.0, propagate_nan=tl.PropagateNan.ALL), mask=mask)
 
 
 class ModelNew(torch.nn.Module):

@@ -12,7 +12,7 @@ def add_relu_kernel(x_ptr, y_ptr, out_ptr, n, BLOCK: tl.constexpr):
     offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     mask = offs < n
     v = tl.load(x_ptr + offs, mask=mask).to(tl.float16) + tl.load(y_ptr + offs, mask=mask).to(tl.float16)
-    tl.store(out_ptr + offs, tl.maximum(v, 0.0).to(tl.float32), mask=mask)
+    tl.store(out_ptr + offs, tl.maximum(v, 0.0, propagate_nan=tl.PropagateNan.ALL).to(tl.float32), mask=mask)
 
 
 class ModelNew(torch.nn.Module):

@@ -12,7 +12,7 @@ import triton.language as tl
 def add_relu_kernel(x_ptr, y_ptr, out_ptr, BLOCK: tl.constexpr):
     offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     v = tl.load(x_ptr + offs) + tl.load(y_ptr + offs)
-    tl.store(out_ptr + offs, tl.maximum(v, 0.0))
+    tl.store(out_ptr + offs, tl.maximum(v, 0.0, propagate_nan=tl.PropagateNan.ALL))
 
 
 class ModelNew(torch.nn.Module):

@@ -13,7 +13,7 @@ def add_relu_2d(x_ptr, y_ptr, out_ptr, rows, cols, stride_r, BLOCK: tl.constexpr
     c = tl.arange(0, BLOCK)
     mask = c < cols
     v = tl.load(x_ptr + r * stride_r + c, mask=mask) + tl.load(y_ptr + r * stride_r + c, mask=mask)
-    tl.store(out_ptr + r * stride_r + c, tl.maximum(v, 0.0), mask=mask)
+    tl.store(out_ptr + r * stride_r + c, tl.maximum(v, 0.0, propagate_nan=tl.PropagateNan.ALL), mask=mask)
 
 
 class ModelNew(torch.nn.Module):
