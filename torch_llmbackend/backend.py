@@ -460,7 +460,7 @@ class GraphCompiler:
         return entry
 
     def _op_for(self, problem: Problem, entry: KernelEntry):
-        module = get_target(problem.target).load(entry.source, _kernel_dir(self.opts))
+        module = get_target(problem.target).load(entry.source, _kernel_dir(self.opts), allow_libraries=self.opts.allow_libraries)
         with unset_fake_temporarily():  # a kernel module may allocate real buffers when built
             instance = module.ModelNew()
         # its forward, not the module: nn.Module's call machinery (hooks) costs microseconds per

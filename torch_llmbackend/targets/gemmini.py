@@ -51,7 +51,7 @@ class GemminiTiming(Timing):
 
 class GemminiTarget(Target):
     name = "gemmini"
-    allowed_imports = frozenset({"torch", "math", "numpy", "torch_llmbackend.targets.gemmini_kernel"})
+    allowed_imports = frozenset({"torch", "math", "torch_llmbackend.targets.gemmini_kernel"})
     ops = GEMMINI_OPS
     dtypes = frozenset({"float32", "int8", "int32"})
     wall_clock_baselines = False  # timed in simulated cycles: the library kernel is the yardstick
