@@ -500,10 +500,11 @@ class _Checker:
         self_name = args[0] if is_method and args else None
         is_init = is_method and fn.name == "__init__"
         local = set(args)
-        for node in _walk_function(fn):
+        body = list(_walk_function(fn))  # walked once, read twice
+        for node in body:
             for target, _ in _bindings(node):
                 local.update(_names_in(target))
-        for node in _walk_function(fn):
+        for node in body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node is not fn:
                 self._check_function(node, is_method=False)
                 continue
