@@ -254,6 +254,8 @@ def test_c_tokenizer_skips_comments_strings_and_raw_strings():
         ("torch.allclose = max\n", "top-level"),
         ("def f(x, n=torch.autograd.set_grad_enabled(False)):\n    return x\n", "top-level"),
         ("async def f():\n    pass\n", "async"),
+        ("class B(torch.nn.Module):\n    def __init_subclass__(cls):\n        pass\n", "dunder"),
+        ("class B:\n    def __del__(self):\n        pass\n", "dunder"),
     ],
 )
 def test_default_deny_refuses_by_name(body, rule):
@@ -374,6 +376,7 @@ KERNEL = 'extern "C" __global__ void k(float* y, int n) { int i = threadIdx.x; i
         (KERNEL + '__device__ void f() { asm volatile("syscall"); }\n', "c-syscall"),
         ("#define CAT(a, b) a##b\n" + KERNEL, "c-macro"),
         ("#pragma GCC poison x\n" + KERNEL, "c-directive"),
+        ("#include <cuda/std/../../../../etc/passwd>\n" + KERNEL, "c-include"),
     ],
 )
 def test_cuda_source_rule(src, rule):
@@ -437,6 +440,9 @@ def gemmini(body: str, prelude: str = "") -> list:
         ("#pragma redefine_extname puts system\n", 'puts("x");', "c-directive"),
         ("#include <unistd.h>\n", "", "c-include"),
         ("#include \"/etc/passwd\"\n", "", "c-include"),
+        ("", '(mkfifo)("p", 0);', "c-construct"),
+        ("", '(0, mkfifo)("p", 0);', "c-construct"),
+        ("", "void *t[1]; int (*g[1])(int); g[0](1);", "c-construct"),
     ],
 )
 def test_gemmini_c_rule(prelude, body, rule):
@@ -454,7 +460,8 @@ def test_gemmini_c_library_calls_macros_and_own_helpers_pass():
         static void helper(const elem_t *src, elem_t *dst, int n) { memcpy(dst, src, n * sizeof(elem_t)); }
         """
     )
-    body = ("helper(a, scratch, TILE); printf(\"%d\\n\", TILE); c[0] = fmaxf(a[0], 0.0f);\n"
+    body = ("helper(a, scratch, TILE); printf(\"%d\\n\", TILE); c[0] = fmaxf((elem_t)(a[0]), 0.0f);\n"
+            "  if (c[0]) (void)0;\n"
             "  tiled_matmul_auto(4, 4, 4, a, a, NULL, c, 4, 4, 4, 4, MVIN_SCALE_IDENTITY, MVIN_SCALE_IDENTITY, "
             "MVIN_SCALE_IDENTITY, NO_ACTIVATION, ACC_SCALE_IDENTITY, 0, false, false, false, false, false, 0, WS);\n"
             "  gemmini_fence();")

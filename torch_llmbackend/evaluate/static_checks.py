@@ -394,6 +394,10 @@ class _Checker:
                     self.add("default-arg", default, "mutable default argument keeps state between calls")
             if isinstance(node, ast.FunctionDef):
                 self._check_decorators(node)
+                if _is_dunder(node.name) and node.name != "__init__":
+                    # __init_subclass__, __set_name__, __del__, __getattr__, ... run when Python
+                    # decides (class creation, garbage collection), not when the launcher calls
+                    self.add("dunder", node, f"defining `{node.name}` is not allowed (only __init__ and ordinary methods)")
         elif isinstance(node, ast.ClassDef):
             for base in node.bases:
                 name = self._resolve(base)

@@ -310,6 +310,7 @@ CUDA_INCLUDES = frozenset(
     }
 )
 CUDA_INCLUDE_PREFIXES = ("cuda/std/",)
+_PLAIN_HEADER = re.compile(r"^[A-Za-z_]\w*(?:/[A-Za-z_]\w*)*(?:\.(?:h|hpp|cuh))?$")  # no "..", no absolute paths
 _CUDA_PRAGMA = re.compile(r"^(?:unroll(?:\s*\(?\s*\w+\s*\)?)?|nounroll)$")
 
 # Library families whose calls do the work for the kernel.
@@ -381,7 +382,8 @@ def _check_cuda_includes(directives: list[_Directive], toks: list[_Token], allow
         library = header is not None and any(header.startswith(h) or f"/{h}" in header for h in LIBRARY_HEADERS)
         if library and not allow_libraries:
             out.append(Violation("c-library", d.line, f"#include <{header}> pulls in a library that does the work; write the kernel yourself"))
-        elif d.name != "include" or header is None or not (library or header in CUDA_INCLUDES or header.startswith(CUDA_INCLUDE_PREFIXES)):
+        elif (d.name != "include" or header is None or not _PLAIN_HEADER.match(header)
+              or not (library or header in CUDA_INCLUDES or header.startswith(CUDA_INCLUDE_PREFIXES))):
             allowed = ", ".join(sorted(CUDA_INCLUDES)) + ", cuda/std/*"
             out.append(Violation("c-include", d.line, f"`#{d.name} {d.rest}` is not allowed; a CUDA source may include only device headers ({allowed})"))
     return out
@@ -473,7 +475,8 @@ def _check_gemmini(directives: list[_Directive], toks: list[_Token], stripped: s
             what = _GEMMINI_FORBIDDEN.get(t.text, "compiler builtins")
             out.append(Violation("c-construct", t.line, f"{what} not allowed in a Gemmini kernel (`{t.text}`)"))
     out += _function_pointers(expanded)
-    exports = gemmini_exports()
+    exports, typedefs = gemmini_exports(), gemmini_typedefs()
+    out += _indirect_calls(expanded, typedefs | _typedef_names(expanded))
     functions = _file_scope_functions(expanded)
     defined = {f.name for f in functions if f.has_body}
     for f in functions:
@@ -494,15 +497,55 @@ def _check_gemmini(directives: list[_Directive], toks: list[_Token], stripped: s
     return out
 
 
+_C_TYPE_WORDS = frozenset(
+    {"void", "char", "short", "int", "long", "float", "double", "signed", "unsigned", "const", "volatile", "struct",
+     "union", "enum", "_Bool", "bool", "restrict", "__restrict", "__restrict__", "*", "int8_t", "int16_t", "int32_t",
+     "int64_t", "uint8_t", "uint16_t", "uint32_t", "uint64_t", "size_t", "ptrdiff_t", "intptr_t", "uintptr_t"}
+)
+
+
+def _indirect_calls(toks: list[_Token], typedefs: frozenset[str]) -> list[Violation]:
+    """`(expr)(args)`: calling what an expression yields (`(mkfifo)(...)`, `(0, f)(...)`) would
+    call a function that no call site names. Casts `(T)(x)` and `if (c) (x)...` are fine."""
+    out = []
+    for k in range(len(toks) - 1):
+        if toks[k].text != ")" or toks[k + 1].text != "(":
+            continue
+        depth, j = 0, k
+        while j >= 0:
+            depth += {")": 1, "(": -1}.get(toks[j].text, 0)
+            if depth == 0:
+                break
+            j -= 1
+        inner = toks[j + 1 : k]
+        before = toks[j - 1].text if j > 0 else ""
+        if inner and all(t.text in _C_TYPE_WORDS or t.text in typedefs for t in inner) or before in ("if", "for", "while", "switch", "sizeof"):
+            continue
+        out.append(Violation("c-construct", toks[k].line, "calling the result of an expression is not allowed in a Gemmini kernel; call functions by name"))
+    return out
+
+
+def _typedef_names(toks: list[_Token]) -> set[str]:
+    names, k = set(), 0
+    while k < len(toks):
+        if toks[k].text == "typedef":
+            j = k
+            while j < len(toks) and toks[j].text != ";":
+                j += 1
+            if toks[j - 1].kind == "ident":
+                names.add(toks[j - 1].text)
+            k = j
+        k += 1
+    return names
+
+
 def _function_pointers(toks: list[_Token]) -> list[Violation]:
     """`(*name)(`, `(*)(` and `typedef ... name(...)`: the ways to call what has no name here."""
     out = []
     for k, t in enumerate(toks):
         if t.text == "(" and k + 1 < len(toks) and toks[k + 1].text == "*":
-            j = k + 2
-            while j < len(toks) and (toks[j].kind == "ident" or toks[j].text == "*"):
-                j += 1
-            if j + 1 < len(toks) and toks[j].text == ")" and toks[j + 1].text in ("(", ")"):
+            j = _matching(toks, k)
+            if j + 1 < len(toks) and toks[j + 1].text in ("(", ")"):
                 out.append(Violation("c-construct", t.line, "function pointers are not allowed in a Gemmini kernel"))
         elif t.text == "typedef":
             j = k
@@ -565,14 +608,23 @@ def _expand_macros(toks: list[_Token], macros: dict) -> tuple[list[_Token], bool
     return toks, False
 
 
-@functools.lru_cache(maxsize=1)
 def gemmini_exports() -> frozenset[str]:
     """Functions and macros that gemmini_runtime's headers define (what a kernel may call)."""
+    return _gemmini_headers()[0]
+
+
+def gemmini_typedefs() -> frozenset[str]:
+    return _gemmini_headers()[1]
+
+
+@functools.lru_cache(maxsize=1)
+def _gemmini_headers() -> tuple[frozenset[str], frozenset[str]]:
     spec = importlib.util.find_spec("gemmini_runtime")
     if spec is None or not spec.submodule_search_locations:
-        return frozenset()
+        return frozenset(), frozenset()
     folder = os.path.join(list(spec.submodule_search_locations)[0], "include")
     names: set[str] = set()
+    typedefs: set[str] = set()
     for header in ("gemmini.h", "gemmini_params.h", "gemmini_lib_matmul.h", "gemmini_lib_conv.h", "gemmini_lib_misc.h"):
         path = os.path.join(folder, header)
         if not os.path.isfile(path):
@@ -581,5 +633,6 @@ def gemmini_exports() -> frozenset[str]:
             directives, toks, _ = _split_source(f.read(), 1)
         names.update(re.match(r"\w*", d.rest).group(0) for d in directives if d.name == "define")
         names.update(fn.name for fn in _file_scope_functions(toks))
+        typedefs.update(_typedef_names(toks))
     names.discard("")
-    return frozenset(names)
+    return frozenset(names), frozenset(typedefs)
