@@ -227,6 +227,7 @@ def test_c_tokenizer_skips_comments_strings_and_raw_strings():
         ("def f(x):\n    return torch.nn.functional.relu(x)\n", "not-allowed"),
         ("def f():\n    return torch.ops.aten.add\n", "banned-api"),
         ("def f():\n    return triton.runtime.driver\n", "banned-api"),
+        ("def f(b):\n    return triton.runtime.driver.active.utils.load_binary(b)\n", "banned-api"),
         ("def f():\n    return tl.inline_asm_elementwise\n", "not-allowed"),
         ("def f():\n    return torch.__dict__['os']\n", "dunder"),
         ("def f():\n    return vars(torch)\n", "builtin"),
@@ -297,6 +298,9 @@ def test_allowed_launch_wrapper_idioms_pass():
                 out = torch.empty_strided(x.shape, x.stride(), dtype=torch.promote_types(x.dtype, torch.float32), device=x.device)
                 props = torch.cuda.get_device_properties(x.device) if x.is_cuda else None
                 sms = props.multi_processor_count if props is not None else 1
+                if x.is_cuda:
+                    device = triton.runtime.driver.active.get_current_device()
+                    sms = triton.runtime.driver.active.utils.get_device_properties(device)["multiprocessor_count"]
                 n = x.numel() * sms // sms
                 kernel[grid](out.view(-1), n, BLOCK=128)
                 return out.view_as(x)

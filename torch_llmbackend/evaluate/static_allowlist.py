@@ -43,7 +43,10 @@ _TORCH = {
     "cuda.get_device_properties", "cuda.get_device_capability", "cuda.is_available",
 }
 
-_TRITON = {"jit", "autotune", "heuristics", "Config", "cdiv", "next_power_of_2"}
+_TRITON = {"jit", "autotune", "heuristics", "Config", "cdiv", "next_power_of_2",
+           # device queries persistent kernels size their grids with (exactly these names: the
+           # rest of triton.runtime compiles, caches and loads binaries)
+           "runtime.driver.active.utils.get_device_properties", "runtime.driver.active.get_current_device"}
 
 # triton.language: what a kernel body computes with (it runs on the device, or in Triton's
 # interpreter as numpy); nothing here reaches files, processes or the host's memory.
