@@ -123,15 +123,17 @@ class _Checker:
         self.violations.append(Violation(rule, getattr(node, "lineno", 0), message))
 
     def run(self, tree: ast.Module) -> None:
-        for parent in ast.walk(tree):
+        nodes = [tree]  # breadth-first, parents linked on the way (one traversal, read twice)
+        for parent in nodes:
             for child in ast.iter_child_nodes(parent):
                 child._llmk_parent = parent  # type: ignore[attr-defined]
+                nodes.append(child)
         self._check_top_level(tree.body)
         self._collect_module_level(tree)
         self._collect_classes(tree)
         if "ModelNew" not in {n.name for n in tree.body if isinstance(n, ast.ClassDef)}:
             self.add("modelnew", tree.body[0] if tree.body else tree, "the module must define `class ModelNew(torch.nn.Module)` at top level")
-        for node in ast.walk(tree):
+        for node in nodes:
             self._check_node(node)
         for node in tree.body:
             self._check_scope_state(node, enclosing_class=None)
@@ -504,15 +506,15 @@ class _Checker:
         self_name = args[0] if is_method and args else None
         is_init = is_method and fn.name == "__init__"
         local = set(args)
-        body = list(_walk_function(fn))  # walked once, read twice
-        for node in body:
-            for target, _ in _bindings(node):
+        body = [(node, _bindings(node)) for node in _walk_function(fn)]  # walked once, read twice
+        for _, binds in body:
+            for target, _ in binds:
                 local.update(_names_in(target))
-        for node in body:
+        for node, binds in body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node is not fn:
                 self._check_function(node, is_method=False)
                 continue
-            stores = [t for t, _ in _bindings(node)] + (list(node.targets) if isinstance(node, ast.Delete) else [])
+            stores = [t for t, _ in binds] + (list(node.targets) if isinstance(node, ast.Delete) else [])
             for target in stores:
                 for sub in _store_roots(target):
                     self._check_write(sub, self_name, is_init, local, fn.name)
