@@ -32,6 +32,7 @@ from .records import Evaluation, Problem
 from .store.bundle import shipped_entries
 from .store.kernels import KernelEntry, KernelStore
 from .targets import Target, get_target
+from .targets.base import RefusedSource
 
 log = logging.getLogger("torch_llmbackend")
 
@@ -277,7 +278,9 @@ class GraphCompiler:
                 self.rows.append(_whole_graph_row(self.name, gm, why_not))
             for d in decisions:
                 if d.run is not None:
-                    runtime.stitch(gm, d.sub, self._op_for(d.problem, d.run))
+                    op = self._loaded_op(d)
+                    if op is not None:
+                        runtime.stitch(gm, d.sub, op)
             runtime.finish(gm)
             compiled, fallback = self._compile_rest(gm, example_inputs, device_type)
             for i, d in enumerate(decisions):
@@ -458,6 +461,18 @@ class GraphCompiler:
         if not store.readonly:
             store.put(entry)
         return entry
+
+    def _loaded_op(self, d: Decision):
+        """The decision's kernel as an op, or None (the subgraph falls back, visibly) when its
+        source fails the static checks at load: a store entry or bundle changed since it was
+        verified, and none of it may run."""
+        try:
+            return self._op_for(d.problem, d.run)
+        except RefusedSource as e:
+            log.warning("subgraph %s falls back: %s", d.problem.key[:16], e)
+            d.reason += "; refused at load (fails the static checks)"
+            d.run, d.verified = None, False
+            return None
 
     def _op_for(self, problem: Problem, entry: KernelEntry):
         module = get_target(problem.target).load(entry.source, _kernel_dir(self.opts), allow_libraries=self.opts.allow_libraries)

@@ -77,3 +77,38 @@ def test_libraries_allowed_by_the_user_are_allowed_at_load_too(tmp_path):
         get_target("cuda").load(source, str(tmp_path))
     module = get_target("cuda").load(source, str(tmp_path), allow_libraries=True)  # importing builds nothing yet
     assert "cublas_v2.h" in module.SOURCE
+
+
+def test_a_tampered_store_entry_falls_back_visibly_and_none_of_it_runs(cache_dir, tmp_path, caplog):
+    """Issue 17: a rewritten cache entry with a top-level open() ran in the caller. Now the hit
+    re-runs the static checks before the module is imported, and the subgraph falls back."""
+    import logging
+
+    import torch
+
+    import torch_llmbackend
+    from torch_llmbackend.backend import this_machine
+    from torch_llmbackend.store.kernels import KernelEntry, KernelStore
+
+    def fn(x, y):
+        return torch.relu(x + y)
+
+    x, y = torch.randn(4, 100), torch.randn(4, 100)
+    options = {"target": "triton", "mode": "offline", "fallback": "eager", "prefer": "kernel", "log_table": False}
+    torch.compile(fn, backend="llm", options=options)(x, y)  # the miss is queued
+    marker = tmp_path / "ran"
+    machine = this_machine(get_target("triton"), "cpu")
+    with KernelStore(cache_dir) as store:
+        (problem,) = store.pending()
+        good = (ROOT / "tests" / "evaluate" / "corpus" / "good" / "two_kernels.py").read_text()
+        tampered = good + f"\nopen({str(marker)!r}, 'w').close()\n"
+        store.put(KernelEntry(problem.key, problem.target, problem.signature, tampered, provenance={"author": "attacker"},
+                              verified_on=[machine], problem=problem.to_json()))
+    torch._dynamo.reset()
+    with caplog.at_level(logging.WARNING, logger="torch_llmbackend"):
+        out = torch.compile(fn, backend="llm", options=options)(x, y)
+    torch.testing.assert_close(out, fn(x, y))
+    assert not marker.exists()
+    (row,) = [r for r in torch_llmbackend.report() if r["subgraph"] is not None]
+    assert row["source"] == "cache" and row["runs"] == "eager" and "refused at load" in row["reason"]
+    assert any("`open` is not allowed" in r.getMessage() for r in caplog.records)
