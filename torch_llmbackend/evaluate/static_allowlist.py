@@ -10,6 +10,7 @@ DESIGN.md ("Untrusted code") states the same lists in words; keep the two in ste
 from __future__ import annotations
 
 import math
+import re
 
 CUDA_LOADER = "torch_llmbackend.targets.cuda_loader"
 GEMMINI_KERNEL = "torch_llmbackend.targets.gemmini_kernel"
@@ -63,6 +64,14 @@ _TL = {
     "float16", "bfloat16", "float32", "float64", "int1", "int8", "int16", "int32", "int64",
     "uint8", "uint16", "uint32", "uint64", "float8e4nv", "float8e5",
 }
+
+# Inside a @triton.jit body the values are Triton's, whose methods are triton.language's
+# functions (`acc.sum(axis=0)`, `x.exp()`): allowed there as attributes, never on the host,
+# where `x.sum()` would be PyTorch doing the work.
+TRITON_VALUE_METHODS = frozenset(
+    n for n in _TL if "." not in n and n not in {"constexpr", "tensor", "range", "static_range"}
+    and not re.match(r"^(?:u?int\d+|float\d+|bfloat16|float8\w+)$", n)
+)
 
 # name -> allowed. Prefixes ending in "." allow any public name below them (math functions of
 # libdevice and tl.math: pure arithmetic, device side).

@@ -118,6 +118,7 @@ class _Checker:
         self.class_attrs: dict[str, set[str]] = {}  # module-level class -> names it defines or sets on self
         self.self_class: dict[int, str] = {}  # id of a `self` Name node -> its class
         self.c_checked: set[int] = set()
+        self.in_kernel: set[int] = set()  # ids of the nodes inside @triton.jit bodies
 
     def add(self, rule: str, node: ast.AST, message: str) -> None:
         self.violations.append(Violation(rule, getattr(node, "lineno", 0), message))
@@ -129,6 +130,7 @@ class _Checker:
                 child._llmk_parent = parent  # type: ignore[attr-defined]
                 nodes.append(child)
         self._check_top_level(tree.body)
+        self._collect_kernels(tree)
         self._collect_module_level(tree)
         self._collect_classes(tree)
         if "ModelNew" not in {n.name for n in tree.body if isinstance(n, ast.ClassDef)}:
@@ -309,6 +311,12 @@ class _Checker:
                 self.add("class", item, f"a `{type(item).__name__.lower()}` statement in a class body runs when the module is imported; "
                                         "a class may only hold methods and constants")
 
+    def _collect_kernels(self, tree: ast.Module) -> None:
+        for fn in tree.body:
+            if isinstance(fn, ast.FunctionDef) and any(
+                    self._resolve(d.func if isinstance(d, ast.Call) else d) == "triton.jit" for d in fn.decorator_list):
+                self.in_kernel.update(id(n) for stmt in fn.body for n in ast.walk(stmt))
+
     def _collect_module_level(self, tree: ast.Module) -> None:
         counts: dict[str, int] = {}
         for node in tree.body:
@@ -442,7 +450,7 @@ class _Checker:
             cls = self.self_class.get(id(receiver), receiver.id)
             if node.attr not in self.class_attrs.get(cls, set()):
                 self.add("attribute", node, f"`{receiver.id}.{node.attr}` is neither set in {cls}.__init__ nor defined by the class")
-        elif node.attr not in allow.VALUE_ATTRIBUTES:
+        elif node.attr not in allow.VALUE_ATTRIBUTES and not (id(node) in self.in_kernel and node.attr in allow.TRITON_VALUE_METHODS):
             self.add("attribute", node, f"`.{node.attr}` is not an allowed attribute: on tensors and other values a kernel module may only "
                                         "describe (.shape, .stride(), .dtype), view (.view, .permute), allocate and launch")
 
