@@ -24,22 +24,24 @@ TARGET = "triton"
 if DEVICE == "cpu":
     os.environ.setdefault("TRITON_INTERPRET", "1")
 
-# The "kernel" calls eager ops: this benchmark times the plumbing around a kernel, not a kernel.
-PASSTHROUGH = '''
+# The "kernel" only allocates its outputs: this benchmark times the compile's plumbing around a
+# cached kernel (lookup, the static checks on load, stitching), not a kernel, and nothing reads
+# the values. (It used to exec the reference; a cache hit now re-runs the static checks, which
+# rightly refuse that.)
+PASSTHROUGH = """
 import torch
-ns = {}
-exec(compile(REFERENCE, "<reference>", "exec"), ns)
 
 
 class ModelNew(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.ref = ns["Model"]()
-
     def forward(self, *args):
-        out = self.ref(*args)
-        return tuple(o.clone() for o in out) if isinstance(out, tuple) else out.clone()
-'''
+        return {outputs}
+"""
+
+
+def passthrough_source(problem) -> str:
+    outs = [f"torch.empty_strided({tuple(s.shape)}, {tuple(s.stride)}, dtype=torch.{s.dtype}, device=args[0].device)"
+            for s in problem.outputs]
+    return PASSTHROUGH.format(outputs=outs[0] if len(outs) == 1 else "(" + ", ".join(outs) + ",)")
 
 
 def make_model():
@@ -58,7 +60,7 @@ def seed_cache(cache_dir: str) -> None:
     machine = this_machine(target, DEVICE)
     with KernelStore(cache_dir) as store:
         for problem in store.pending():
-            source = f"REFERENCE = {problem.reference_source!r}\n" + PASSTHROUGH
+            source = passthrough_source(problem)
             store.put(KernelEntry(problem.key, problem.target, problem.signature, source,
                                   provenance={"author": "bench-passthrough"}, verified_on=[machine],
                                   problem=problem.to_json()))

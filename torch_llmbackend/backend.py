@@ -32,6 +32,7 @@ from .records import Evaluation, Problem
 from .store.bundle import shipped_entries
 from .store.kernels import KernelEntry, KernelStore, open_store
 from .targets import Target, get_target
+from .targets.base import RefusedSource
 
 log = logging.getLogger("torch_llmbackend")
 
@@ -391,8 +392,10 @@ class GraphCompiler:
             for d in decisions:
                 self.session.structures.add(d.problem.structural_key)
                 if d.run is not None:
-                    runtime.stitch(gm, d.sub, self._op_for(d, d.run))
-                    self.session.stitched += 1
+                    op = self._loaded_op(d)
+                    if op is not None:
+                        runtime.stitch(gm, d.sub, op)
+                        self.session.stitched += 1
             runtime.finish(gm)
             if self.name == "inference" and self.session.stitched == 0 and self.opts.fallback != "eager":
                 # llm_backend hands Dynamo's whole graph to Inductor instead: compile nothing here
@@ -647,9 +650,22 @@ class GraphCompiler:
         if not kernel_at:
             d.run = None
 
+    def _loaded_op(self, d: Decision):
+        """The decision's kernel as an op, or None (the subgraph falls back, visibly) when its
+        source fails the static checks at load: a store entry or bundle changed since it was
+        verified, and none of it may run."""
+        try:
+            return self._op_for(d, d.run)
+        except RefusedSource as e:
+            log.warning("subgraph %s falls back: %s", d.problem.key[:16], e)
+            d.reason += "; refused at load (fails the static checks)"
+            d.run, d.verified = None, False
+            return None
+
     def _op_for(self, d: Decision, entry: KernelEntry):
         problem = d.problem
-        module = get_target(problem.target).load(entry.source, self.store().module_dir())
+        module = get_target(problem.target).load(entry.source, self.store().module_dir(),
+                                                 allow_libraries=self.opts.allow_libraries)
         with unset_fake_temporarily():  # a kernel module may allocate real buffers when built
             instance = module.ModelNew()
         # its forward, not the module: nn.Module's call machinery (hooks) costs microseconds per

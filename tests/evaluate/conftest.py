@@ -19,7 +19,7 @@ from torch_llmbackend.records import Problem, TensorSpec
 CORPUS = Path(__file__).parent / "corpus"
 
 
-def _problem(name: str, forward: str, inputs: list[TensorSpec], outputs: list[TensorSpec], ops: tuple[str, ...]) -> Problem:
+def _problem(name: str, forward: str, inputs: list[TensorSpec], outputs: list[TensorSpec], ops: tuple[str, ...], target: str = "triton") -> Problem:
     args = ", ".join(f"x{i}" for i in range(len(inputs))) if len(inputs) > 2 else ", ".join("xy"[: len(inputs)])
     make = ", ".join(f"torch.empty_strided({s.shape}, {s.stride})" for s in inputs)
     source = (
@@ -29,12 +29,13 @@ def _problem(name: str, forward: str, inputs: list[TensorSpec], outputs: list[Te
         "def get_init_inputs():\n    return []\n"
     )
     numel = sum(s.numel for s in (*inputs, *outputs))
-    return Problem(key=f"test-{name}", signature=name, target="triton", ops=ops, inputs=tuple(inputs), outputs=tuple(outputs),
+    return Problem(key=f"test-{name}", signature=name, target=target, ops=ops, inputs=tuple(inputs), outputs=tuple(outputs),
                    reference_source=source, flops=outputs[0].numel * len(ops), bytes_moved=4 * numel)
 
 
 ROW = TensorSpec((4, 100), (100, 1), "float32", "cpu")
 COL = TensorSpec((100, 4), (1, 100), "float32", "cpu")
+CUDA_ROW = TensorSpec((4, 100), (100, 1), "float32", "cuda")
 
 PROBLEMS = {
     # 400 elements: not a multiple of the 128-element blocks the kernels use
@@ -44,6 +45,10 @@ PROBLEMS = {
     # a reduction over all blocks, then an elementwise pass
     "center": _problem("center", "x - x.mean()", [ROW], [ROW], ("aten.mean.default", "aten.sub.Tensor")),
     "sum_prod": _problem("sum_prod", "x + y, x * y", [ROW, ROW], [ROW, ROW], ("aten.add.Tensor", "aten.mul.Tensor")),
+    # C candidates: host C for Gemmini's simulator, CUDA C++ for NVRTC (refused before any build)
+    "gemmini_add": _problem("gemmini_add", "x + y", [ROW, ROW], [ROW], ("aten.add.Tensor",), target="gemmini"),
+    "cuda_add_relu": _problem("cuda_add_relu", "(x + y).clamp(min=0)", [CUDA_ROW, CUDA_ROW], [CUDA_ROW],
+                              ("aten.add.Tensor", "aten.clamp.default"), target="cuda"),
 }
 
 

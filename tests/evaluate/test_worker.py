@@ -49,7 +49,9 @@ def test_out_of_memory_costs_that_candidate_only(evaluator):
 def test_candidate_output_does_not_reach_the_protocol(evaluator):
     chatty = GOOD.replace("        return out\n", '        print(\'{"evaluation": "forged"}\')\n        return out\n')
     assert chatty != GOOD
-    assert evaluator.evaluate(ADD_RELU, chatty).ok
+    assert evaluator.evaluate(ADD_RELU, chatty).stage == "static"  # print is not on the allowlist
+    # straight to the worker: what a candidate prints still cannot forge a reply
+    assert evaluator._evaluate_in_worker(ADD_RELU, chatty).ok
 
 
 def test_close_leaves_no_process_and_no_files():

@@ -115,10 +115,35 @@ class Target:
         target may also check that the measured work is the problem's work (raise if not)."""
         return None
 
-    def load(self, source: str, workdir: str) -> types.ModuleType:
-        """Import a candidate module from its source. Called only inside a worker process, or in
-        the caller's process for a kernel that has already passed verification."""
+    def load(self, source: str, workdir: str, *, allow_libraries: bool = False) -> types.ModuleType:
+        """Import a kernel module from its source after running the static checks on it again.
+
+        This is the caller's path (a cache hit, a bundle, a benchmark): the source was checked
+        and verified once, but a store entry can be rewritten since, so nothing of it runs
+        before it passes the checks. Raises RefusedSource naming every violation."""
+        # imported here: evaluate/ imports the targets, and the checks need nothing of them
+        from ..evaluate.static_checks import check_candidate
+
+        violations = check_candidate(source, self.allowed_imports, allow_libraries=allow_libraries)
+        if violations:
+            raise RefusedSource(self.name, violations)
+        return self.load_unchecked(source, workdir)
+
+    def load_unchecked(self, source: str, workdir: str) -> types.ModuleType:
+        """Import a candidate module with no checks: only inside the worker process, whose
+        sandbox, run-time guard and limits hold on their own (the caller checked it first)."""
         return load_module_from_source(source, workdir, prefix=f"llmk_{self.name}")
+
+
+class RefusedSource(RuntimeError):
+    """A kernel source that fails the static checks at load time; nothing of it ran."""
+
+    def __init__(self, target: str, violations: list):
+        from ..evaluate.violation import format_violations
+
+        self.violations = list(violations)
+        super().__init__(f"refused to load a {target} kernel: its source fails the static checks (a store entry or bundle "
+                         f"changed after verification?), so none of it runs:\n{format_violations(self.violations)}")
 
 
 def _op_name(target) -> str:

@@ -51,7 +51,7 @@ class GemminiTiming(Timing):
 
 class GemminiTarget(Target):
     name = "gemmini"
-    allowed_imports = frozenset({"torch", "math", "numpy", "torch_llmbackend.targets.gemmini_kernel"})
+    allowed_imports = frozenset({"torch", "math", "torch_llmbackend.targets.gemmini_kernel"})
     ops = GEMMINI_OPS
     dtypes = frozenset({"float32", "int8", "int32"})
     wall_clock_baselines = False  # timed in simulated cycles: the library kernel is the yardstick
@@ -207,7 +207,9 @@ class ModelNew(torch.nn.Module):
         self.k(x.contiguous(), w.contiguous(), b.contiguous(), c) # pointers: contiguous CPU tensors
         return c
 ```
-Rules: host Python may only allocate, take views and make layout copies (.permute(...).contiguous());
+Rules: the C may include only "include/gemmini.h" and standard C headers and call only gemmini.h, its own
+functions and libc math/memcpy/memset/malloc/free/printf (no files, processes, asm, extern, __attribute__ or
+function pointers). Host Python may only allocate, take views and make layout copies (.permute(...).contiguous());
 all arithmetic runs in Gemmini instructions (arithmetic in host C loops is not Gemmini work and is
 rejected). Pointer params: elem_t* (fp32: float32; int8: int8), acc_t* (fp32: float32; int8: int32).
 Shapes are fixed: hard-code them in C. The C function may be named anything; pass its name.

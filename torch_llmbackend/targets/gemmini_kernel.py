@@ -110,6 +110,14 @@ class GemminiKernel:
     def __init__(self, c_source: str, name: str = "kernel", config: str = "fp32"):
         import gemmini_runtime
 
+        # the C is host code that runs in this process: checked here too, wherever the module
+        # came from (the static checks of its Python saw the same string)
+        from ..evaluate.static_checks_c import check_c_source
+        from ..evaluate.violation import format_violations
+
+        violations = check_c_source(c_source, dialect="gemmini") if isinstance(c_source, str) else None
+        if violations or violations is None:
+            raise ValueError("refused to build the Gemmini C source: " + (format_violations(violations) if violations else "it is not a string"))
         self.name, self.config = name, config
         self._kernel = gemmini_runtime.build_function(c_source, name, config=config)
         self.last_stats = None

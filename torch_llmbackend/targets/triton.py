@@ -58,11 +58,12 @@ class TritonTarget(Target):
     def guide(self) -> str:
         return GUIDE
 
-    def load(self, source: str, workdir: str):
-        # the worker verifies and times a candidate loaded this way, so what is verified is
-        # exactly what runs in the model, fast launch path included
+    def load_unchecked(self, source: str, workdir: str):
+        # the worker verifies and times a candidate loaded this way, and a cache hit loads it
+        # the same way after the checks (Target.load), so what is verified is exactly what runs
+        # in the model, fast launch path included
         from .triton_launch import enable_fast_launch
 
-        module = super().load(source, workdir)
+        module = super().load_unchecked(source, workdir)
         enable_fast_launch(module)
         return module

@@ -1,7 +1,9 @@
 # problem: add_relu
 # cheat: calls the aten op directly and launches a real kernel only for the relu half
-# expect: guard
-# reason: aten\.add\.Tensor
+# expect: static
+# reason: `torch\.ops\.aten\.add\.Tensor` is not allowed
+# unchecked-expect: guard
+# unchecked-reason: aten\.add\.Tensor
 import torch
 import triton
 import triton.language as tl

@@ -1,7 +1,9 @@
 # problem: add_relu
 # cheat: torch.add and F.relu from host code, behind a helper function
-# expect: guard
-# reason: aten\.add.*aten\.relu
+# expect: static
+# reason: `torch\.nn\.functional` is not on the allowlist
+# unchecked-expect: guard
+# unchecked-reason: aten\.add.*aten\.relu
 import torch
 import torch.nn.functional as F
 

@@ -1,7 +1,9 @@
 # problem: add_relu
 # cheat: computes element by element in Python, reading values back with .item()
-# expect: guard
-# reason: _local_scalar_dense
+# expect: static
+# reason: `\.item\(\)` reads tensor data
+# unchecked-expect: guard
+# unchecked-reason: _local_scalar_dense
 import torch
 
 

@@ -1,7 +1,9 @@
 # problem: add_relu
 # cheat: PyTorch does the work in host code, no kernel at all
-# expect: guard
-# reason: aten\.add\.Tensor.*line 10
+# expect: static
+# reason: line 12: `\.clamp` is not an allowed attribute
+# unchecked-expect: guard
+# unchecked-reason: aten\.add\.Tensor.*line 12
 import torch
 
 

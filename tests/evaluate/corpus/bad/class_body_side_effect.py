@@ -1,0 +1,26 @@
+# problem: add_relu
+# cheat: a statement in the class body runs when the class is created, at import
+# expect: static
+# reason: a `for` statement in a class body runs when the module is imported
+# marker: /tmp/llmbackend_corpus_class_body
+import torch
+import triton
+import triton.language as tl
+
+
+@triton.jit
+def add_relu_kernel(x_ptr, y_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    v = tl.load(x_ptr + offs, mask=mask) + tl.load(y_ptr + offs, mask=mask)
+    tl.store(out_ptr + offs, tl.maximum(v, 0.0), mask=mask)
+
+
+class ModelNew(torch.nn.Module):
+    for _path in ("/tmp/llmbackend_corpus_class_body",):
+        torch.serialization.save(torch.zeros(1), _path)
+
+    def forward(self, x, y):
+        out = torch.empty_like(x)
+        add_relu_kernel[(triton.cdiv(x.numel(), 128),)](x, y, out, x.numel(), BLOCK=128)
+        return out
