@@ -79,6 +79,11 @@ def evaluate_candidate(state: WorkerState, problem: Problem, source: str, baseli
     available = target.availability(state.device_type)
     if not available.ok:
         return {"evaluation": Evaluation(False, "build", available.reason).to_json(), "healthy": True}
+    reduced = _reduced_checks(target, problem, source)
+    if reduced is not None:  # a candidate the target re-makes at small sizes: see scaled.py
+        from .scaled import evaluate_scaled
+
+        return evaluate_scaled(state, problem, source, reduced, baselines, baseline_names)
     ref = state.reference(problem)
     stats = TrialStats()
     state.sandbox.take()
@@ -105,6 +110,19 @@ def evaluate_candidate(state: WorkerState, problem: Problem, source: str, baseli
         module = instance = None  # noqa: F841 (drop the candidate before the next one)
         _release_memory()
     return {"evaluation": evaluation.to_json(), "healthy": healthy}
+
+
+def float_arbiter(problem: Problem):
+    """The target's judgement of a float output that misses eager's tolerance (None: verify.py's)."""
+    hook = getattr(get_target(problem.target), "float_arbiter", None)
+    return hook(problem) if hook is not None else None
+
+
+def _reduced_checks(target, problem: Problem, source: str) -> list | None:
+    """[(smaller problem, its candidate)] where the target can re-make `source` at reduced sizes
+    of the same structure, else None (every trial at full size)."""
+    hook = getattr(target, "reduced_checks", None)
+    return hook(problem, source) if hook is not None else None
 
 
 def _build(state: WorkerState, target, source: str):
@@ -134,7 +152,8 @@ def _run_trial(state, problem, ref, instance, trial: Trial, stats: TrialStats, e
     got = call_guarded(state, instance, cand_in)
     try:
         check_trial(got, want, cand_in, ref_in, inputs, trial, stats, exact_ops=exact,
-                    exact_reference=functools.cache(functools.partial(_float64_reference, ref, inputs)))
+                    exact_reference=functools.cache(functools.partial(_float64_reference, ref, inputs)),
+                    arbiter=float_arbiter(problem))
     except CandidateFailure as f:
         if after_timing:
             f.reason = "after the timing runs, " + f.reason + " (it was right before: outputs kept between calls, or a race?)"
@@ -256,16 +275,21 @@ def time_baselines(state: WorkerState, problem: Problem, names: list[str]) -> di
     target = get_target(problem.target)
     device = timing.device_name(state.device_type)
     dtype = timing.problem_dtype(problem)
-    inputs = state.inputs(problem, ref, TIMING_TRIAL)
+    inputs = functools.cache(lambda: state.inputs(problem, ref, TIMING_TRIAL))  # not made for a scaled library alone
     library = target.baseline_source(problem) if hasattr(target, "baseline_source") else None
     out: dict[str, Any] = {}
     for name in [*names, *(["library"] if library else [])]:
         try:
+            if name == "library" and (reduced := _reduced_checks(target, problem, library)) is not None:
+                from .scaled import library_timing
+
+                out[name] = library_timing(state, problem, library, reduced)  # verified, and one run
+                continue
             if name == "library":
                 module = target.load(library, os.path.join(state.workdir, "reference"))
-                t = _measure(state, target, module.ModelNew(), inputs, problem)
+                t = _measure(state, target, module.ModelNew(), inputs(), problem)
             else:
-                fn, with_host_time = _baseline_callable(name, ref, inputs)
+                fn, with_host_time = _baseline_callable(name, ref, inputs())
                 t = timing.measure(fn, state.device_type, steady=with_host_time)
             out[name] = timing.timing_json(t, device, dtype)
         except Exception as e:  # a baseline that cannot run is reported, not fatal

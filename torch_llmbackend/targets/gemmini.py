@@ -123,10 +123,15 @@ class GemminiTarget(Target):
         """Simulated cycles of one forward (deterministic: one run is the measurement). With the
         problem, the forward must have run all of its multiply-accumulates on Gemmini: cycles
         of a kernel that does its arithmetic in host C would mean nothing."""
+        return self.timed_call(instance, inputs, problem)[1]
+
+    def timed_call(self, fn, inputs, problem=None):
+        """(fn(*inputs), its GemminiTiming): one simulated run is both a verification run and
+        the measurement, since cycles do not depend on the data."""
         from .gemmini_kernel import recording
 
         with recording() as rec:
-            instance(*inputs)
+            out = fn(*inputs)
         if not rec.calls or not rec.cycles:
             raise RuntimeError(NO_GEMMINI_WORK)
         if problem is not None:
@@ -138,8 +143,34 @@ class GemminiTarget(Target):
                 raise RuntimeError(f"the forward ran {rec.macs:,} of the subgraph's {needed:,} multiply-accumulates on "
                                    "Gemmini; all of the products must run on the accelerator (compute instructions), not in host C")
         c = float(rec.cycles)
-        return GemminiTiming(median=c, p20=c, p80=c, runs=1, unit="cycles", stats=rec.summary())
+        return out, GemminiTiming(median=c, p20=c, p80=c, runs=1, unit="cycles", stats=rec.summary())
 
+    def float_arbiter(self, problem):
+        """How a float32 output that misses eager's tolerance is judged against float64: with
+        bounds widened by the subgraph's longest reduction (evaluate/reduction_error.py), since
+        Gemmini sums in order over K where eager's library sums in blocks."""
+        from ..evaluate.reduction_error import reduction_arbiter
+        from .gemmini_graph import UnsupportedGraph, parse_problem
+        from .gemmini_lower import longest_reduction
+
+        try:
+            return reduction_arbiter(longest_reduction(parse_problem(problem)))
+        except UnsupportedGraph:
+            return None
+
+    def reduced_checks(self, problem, source: str) -> list | None:
+        """[(the problem at reduced sizes, the candidate for it)] when `source` is the target's
+        own library lowering, which is one function of the shapes (gemmini_reduce.py): the
+        evaluator then runs every trial at reduced sizes and one at full size. None for any
+        other source (an LLM's kernel has its sizes written in) or when nothing is large."""
+        from .gemmini_lower import library_source
+        from .gemmini_reduce import reduced_problem
+
+        if source != library_source(problem):
+            return None
+        small = reduced_problem(problem)
+        small_source = library_source(small) if small is not None else None
+        return [(small, small_source)] if small_source is not None else None
 
 def _pool_reason(node: torch.fx.Node) -> str | None:
     if any(u.target is not operator.getitem or u.args[1] != 0 for u in node.users):

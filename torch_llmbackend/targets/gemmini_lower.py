@@ -128,6 +128,21 @@ def useful_macs(graph: Graph) -> int:
     return total
 
 
+def longest_reduction(graph: Graph) -> int:
+    """The longest sum any output element needs: a product's K (a convolution's in_ch*kh*kw) or
+    a global average's H*W (what evaluate/reduction_error.py scales the fp32 judgement by)."""
+    longest = 0
+    for n in graph.nodes.values():
+        if n.short in ("mm", "addmm", "_int_mm"):
+            a = n.args[1] if n.short == "addmm" else n.args[0]
+            longest = max(longest, graph.shape(a.name)[-1])
+        elif n.short == "convolution":
+            longest = max(longest, math.prod(graph.shape(n.args[1].name)[1:]))
+        elif n.short in ("mean", "_adaptive_avg_pool2d", "avg_pool2d"):
+            longest = max(longest, math.prod(graph.shape(n.args[0].name)[2:]))
+    return longest
+
+
 class _Lowering:
     def __init__(self, graph: Graph, problem: Problem):
         self.g, self.problem = graph, problem
