@@ -22,6 +22,7 @@ from ..records import Evaluation, Problem, Timing
 from ..targets import get_target
 from ..targets.base import load_module_from_source
 from . import timing
+from .allocation import is_allocation_failure, memory_failure, subgraph_name
 from .guard import ComputeGuard
 from .inputs import POST_TIMING_TRIALS, TIMING_TRIAL, VERIFY_TRIALS, Trial, clone_exact, make_inputs
 from .sandbox import Sandbox
@@ -104,6 +105,11 @@ def evaluate_candidate(state: WorkerState, problem: Problem, source: str, baseli
     except CandidateFailure as failure:
         evaluation = Evaluation(False, failure.stage, _trim(failure.reason), verification=stats.to_json())
         healthy = failure.healthy
+    except (MemoryError, RuntimeError) as e:  # the inputs or the reference did not fit: not the worker's fault
+        if not is_allocation_failure(e):
+            raise
+        evaluation = Evaluation(False, "crash", memory_failure(e, f"verifying {subgraph_name(problem)}").reason, verification=stats.to_json())
+        healthy = True
     finally:
         if module is not None:
             sys.modules.pop(module.__name__, None)
@@ -221,7 +227,7 @@ def _classify(e: BaseException, default_stage: str, during: str) -> CandidateFai
     message = str(e)
     if isinstance(e, (MemoryError, torch.OutOfMemoryError)) or "can't allocate memory" in message or "out of memory" in message:
         _release_memory()
-        return CandidateFailure("crash", "out of memory: " + text)
+        return memory_failure(e, f"{name} in {during}", trace)
     if name == "AcceleratorError" or "CUDA error" in message or "illegal memory access" in message:
         return CandidateFailure("crash", "CUDA error (the context is lost; worker replaced): " + text, healthy=False)
     if "CompilationError" in name or isinstance(e, (SyntaxError, ImportError, NameError)):

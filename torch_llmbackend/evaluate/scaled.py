@@ -19,6 +19,7 @@ import torch
 from ..records import Evaluation, Problem
 from ..targets import get_target
 from . import timing
+from .allocation import is_allocation_failure, memory_failure, subgraph_name
 from .inputs import POST_TIMING_TRIALS, VERIFY_TRIALS, Trial, clone_exact
 from .verify import CandidateFailure, TrialStats, check_trial, exact_checkable
 
@@ -89,7 +90,13 @@ def _run(state, problem: Problem, source: str, reduced: list[tuple[Problem, str]
         device, dtype = timing.device_name(state.device_type), timing.problem_dtype(problem)
         timings = {"candidate": timing.timing_json(measured, device, dtype), "device": device, "torch": torch.__version__, "dtype": dtype}
         return {"ok": True, "stats": stats.to_json(), "timings": timings}
-    except CandidateFailure as failure:
+    except (CandidateFailure, MemoryError, RuntimeError) as e:
+        if isinstance(e, CandidateFailure):
+            failure = e
+        elif is_allocation_failure(e):  # inputs or the reference at full size did not fit
+            failure = memory_failure(e, f"verifying {subgraph_name(problem)} at full size")
+        else:
+            raise
         evaluation = Evaluation(False, failure.stage, _trim(failure.reason), verification=stats.to_json())
         return {"ok": False, "evaluation": evaluation.to_json(), "healthy": failure.healthy}
     finally:

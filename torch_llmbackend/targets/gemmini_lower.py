@@ -64,6 +64,7 @@ class Buffer:
     dtype: str  # torch dtype name
     host: str | None = None  # Python expression that makes it from an input (None: allocated)
     written: bool = False
+    what: str = ""  # the layer that writes it, for an allocation failure's message
 
     @property
     def numel(self) -> int:
@@ -242,6 +243,7 @@ class _Lowering:
         n, c, h, w = src.shape
         self.helpers.add(helper)
         self.c_steps.append(f"  {helper}({src.name}, {dst.name}, {n}, {c}, {h}, {w});  /* layout only, on the host */")
+        dst.what = f"the {helper} layout copy of a {n}x{c}x{h}x{w} value"
 
     def operand_b(self, name: str) -> tuple[Buffer, bool]:
         """The B operand of a matmul: a row-major [K, N] buffer, or the row-major [N, K] matrix
@@ -286,6 +288,7 @@ class _Lowering:
             f"      {_act(ep.act)}, {_c_float(ep.scale)}, 0, {_c_bool(repeating)},\n"
             f"      false, {_c_bool(trans_b)}, {_c_bool(full_c)}, false, 0, WS);")
         self.steps.append(f"tiled_matmul_auto {M}x{N}x{K}" + (" transpose_B" if trans_b else "") + _ep_text(ep))
+        C.what = f"the output of layer {self.steps[-1]}"
 
     def matmul_epilogue(self, node: Node, bias: str | None) -> Epilogue:
         """Absorb the chain of single-use ops after a matmul that Gemmini's store path does;
@@ -372,6 +375,7 @@ class _Lowering:
             f"      {st}, 1, {dil}, {pad}, {kdim}, false, false, false, false, false,\n"
             f"      {X.name}, {W.name}, {B}, {C.name}, {_act(ep.act)}, {_c_float(ep.scale)}, {size}, {pstride}, {ppad}, WS);")
         self.steps.append(f"tiled_conv_auto {xs[1]}->{cout} k{kdim} s{st} p{pad} on {xs[2]}x{xs[3]}" + _ep_text(ep))
+        C.what = f"the output of layer {self.steps[-1]} (batch {n})"
 
     def conv_epilogue(self, node: Node) -> Epilogue:
         state = Epilogue(node.name, absorbed=[node.name])
@@ -420,6 +424,7 @@ class _Lowering:
         self.c_steps.append(f"  tiled_resadd_auto({I}, {J}, MVIN_SCALE_IDENTITY, MVIN_SCALE_IDENTITY, ACC_SCALE_IDENTITY,\n"
                             f"      {A.name}, {B.name}, {C.name}, {_c_bool(relu)}, WS);")
         self.steps.append(f"tiled_resadd_auto {I}x{J}" + (" +relu" if relu else ""))
+        C.what = f"the output of layer {self.steps[-1]}"
 
     def global_average(self, node: Node) -> None:
         x = node.args[0].name
@@ -432,6 +437,7 @@ class _Lowering:
         self.done.add(node.name)
         self.c_steps.append(f"  tiled_global_average_auto({X.name}, {C.name}, {n}, {c}, {xs[2]}, WS);")
         self.steps.append(f"tiled_global_average_auto {n}x{c} over {xs[2]}x{xs[3]}")
+        C.what = f"the output of layer {self.steps[-1]}"
 
     # -- outputs and code ------------------------------------------------------------------------
     def output(self, name: str) -> tuple[Buffer, str, tuple[int, ...]]:
@@ -458,10 +464,9 @@ class _Lowering:
         for p in self.params:
             if p.host is not None:
                 lines.append(f"        {p.name} = {p.host}")
-            elif p.name in direct:
-                lines.append(f"        {p.name} = torch.empty({tuple(direct[p.name])}, dtype=torch.{p.dtype})")
-            else:
-                lines.append(f"        {p.name} = torch.empty({p.numel}, dtype=torch.{p.dtype})")
+            else:  # through workspace(): an allocation that fails names its layer and size
+                shape = tuple(direct[p.name]) if p.name in direct else p.numel
+                lines.append(f"        {p.name} = workspace({shape}, torch.{p.dtype}, {p.what or 'a buffer'!r})")
         lines.append(f"        self.kernel({', '.join(p.name for p in self.params)})")
         for i, (buf, _name, shape) in enumerate(outputs):
             spec = out_specs[i]
@@ -487,7 +492,7 @@ MODULE = '''"""Gemmini library baseline (written by the gemmini target, no LLM).
 {steps}
 import torch
 
-from torch_llmbackend.targets.gemmini_kernel import GemminiKernel
+from torch_llmbackend.targets.gemmini_kernel import GemminiKernel, workspace
 
 C_SRC = r"""
 {c_source}

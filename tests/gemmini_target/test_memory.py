@@ -1,0 +1,96 @@
+"""An allocation that fails while a Gemmini subgraph is evaluated: one line naming the layer and
+the bytes asked for, no traceback, and the subgraph falls back."""
+import logging
+import os
+import textwrap
+
+import pytest
+import torch
+
+from tests.gemmini_target.problems import mlp
+from torch_llmbackend.backend import report
+from torch_llmbackend.evaluate.pipeline import WorkerState, evaluate_candidate
+from torch_llmbackend.records import Evaluation
+from torch_llmbackend.targets.gemmini_lower import lower
+
+ALLOCATOR_MESSAGE = ("[enforce fail at alloc_cpu.cpp:117] data. DefaultCPUAllocator: can't allocate memory: "
+                     "you tried to allocate {} bytes. Error code 12 (Cannot allocate memory)")
+
+
+def refuse_allocations_over(limit: int):
+    """torch.empty as the CPU allocator answers when memory is short, above `limit` bytes."""
+    empty = torch.empty
+
+    def refusing(*size, dtype=None, **kw):
+        shape = size[0] if len(size) == 1 and not isinstance(size[0], int) else size
+        nbytes = torch.Size(shape).numel() * (dtype or torch.get_default_dtype()).itemsize
+        if nbytes > limit and str(kw.get("device", "cpu")) == "cpu":
+            raise RuntimeError(ALLOCATOR_MESSAGE.format(nbytes))
+        return empty(*size, dtype=dtype, **kw)
+
+    return refusing
+
+
+def evaluate(tmp_path, problem) -> Evaluation:
+    reply = evaluate_candidate(WorkerState(str(tmp_path), "cpu"), problem, lower(problem).source, {}, [])
+    assert reply["healthy"]
+    return Evaluation.from_json(reply["evaluation"])
+
+
+def test_a_layer_whose_buffer_cannot_be_allocated_is_named_with_its_bytes(tmp_path, monkeypatch):
+    problem = mlp(64, 16, 2048, out=4)  # the hidden [64, 2048] float32: 524,288 bytes
+    monkeypatch.setattr(torch, "empty", refuse_allocations_over(256 * 1024))
+    evaluation = evaluate(tmp_path, problem)
+    assert (evaluation.ok, evaluation.stage) == (False, "crash")
+    assert evaluation.reason == ("out of memory: the output of layer tiled_matmul_auto 64x2048x16 transpose_B +bias +relu "
+                                 "asked for 524,288 bytes, which could not be allocated")
+
+
+def test_inputs_that_cannot_be_allocated_end_the_evaluation_with_a_line_not_a_traceback(tmp_path, monkeypatch):
+    problem = mlp(64, 16, 2048, out=4)  # the first weight, [2048, 16] float32 plus guard zones
+    monkeypatch.setattr(torch, "empty", refuse_allocations_over(64 * 1024))
+    evaluation = evaluate(tmp_path, problem)
+    assert not evaluation.ok and "Traceback" not in evaluation.reason and "\n" not in evaluation.reason
+    assert evaluation.reason.startswith(f"out of memory: verifying the subgraph {problem.key[:12]} (permute, addmm, relu)")
+    assert "asked for 133,120 bytes" in evaluation.reason  # (2048*16 + 2*256 guard elements) * 4
+
+
+SITECUSTOMIZE = '''
+import os
+import torch
+
+_empty, _limit = torch.empty, int(os.environ["TEST_REFUSE_ALLOCATIONS_OVER"])
+
+
+def _refusing(*size, dtype=None, **kw):
+    shape = size[0] if len(size) == 1 and not isinstance(size[0], int) else size
+    nbytes = torch.Size(shape).numel() * (dtype or torch.get_default_dtype()).itemsize
+    if nbytes > _limit and str(kw.get("device", "cpu")) == "cpu":
+        raise RuntimeError({message!r}.format(nbytes))
+    return _empty(*size, dtype=dtype, **kw)
+
+
+torch.empty = _refusing
+'''
+
+
+@pytest.mark.slow
+def test_the_compile_warns_once_and_the_layer_falls_back(tmp_path, monkeypatch, caplog, capfd, gemmini_options):
+    """End to end: the worker's allocator refuses the hidden layer's buffer (a sitecustomize the
+    worker imports at start), the compile logs one warning and runs the subgraph in PyTorch."""
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "sitecustomize.py").write_text(textwrap.dedent(SITECUSTOMIZE.format(message=ALLOCATOR_MESSAGE)))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(hooks), os.environ.get("PYTHONPATH", "")]))
+    monkeypatch.setenv("TEST_REFUSE_ALLOCATIONS_OVER", str(256 * 1024))
+    model = torch.nn.Sequential(torch.nn.Linear(16, 2048), torch.nn.ReLU(), torch.nn.Linear(2048, 4))
+    x = torch.randn(64, 16)
+    with torch.no_grad(), caplog.at_level(logging.WARNING, logger="torch_llmbackend"):
+        got = torch.compile(model, backend="llm", options=gemmini_options)(x)
+        want = model(x)
+    torch.testing.assert_close(got, want)
+    (row,) = report()
+    assert row["runs"] == "eager" and "library baseline failed (crash)" in row["reason"]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and "asked for 524,288 bytes" in warnings[0] and "tiled_matmul_auto 64x2048x16" in warnings[0]
+    assert "Traceback" not in warnings[0] + capfd.readouterr().err
