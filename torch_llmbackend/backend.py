@@ -452,7 +452,7 @@ class GraphCompiler:
         entry = store.get(key)
         if entry is not None and entry.source == source and entry.verified_here(machine):
             return entry
-        ev = self.evaluator().evaluate(d.problem, source)
+        ev = self.evaluator().evaluate_here(d.problem, source)  # the target's own code: no worker needed
         if not ev.ok:
             log.warning("the %s library baseline for %s failed verification (%s): %s", target.name,
                         d.problem.key[:16], ev.stage, ev.reason)

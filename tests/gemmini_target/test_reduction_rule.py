@@ -58,5 +58,5 @@ def test_short_reductions_keep_eagers_bounds():
 
 def test_the_gemmini_target_scales_by_the_subgraphs_longest_reduction():
     arbiter = GemminiTarget().float_arbiter(mlp(4, 16384, 32))
-    assert arbiter.keywords["factor"] == 8.0
+    assert arbiter.keywords == {"k": 16384, "factor": 8.0}
     assert GemminiTarget().float_arbiter(mlp(4, 64, 32)) is None

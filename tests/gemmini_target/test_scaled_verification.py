@@ -1,5 +1,7 @@
 """The library schedule is checked on every trial at reduced sizes of the same structure and
 simulated once at full size, that run being its measurement too."""
+import dataclasses
+
 import pytest
 
 from tests.gemmini_target.problems import lenet, mlp
@@ -66,10 +68,13 @@ def test_the_library_is_simulated_once_at_full_size_for_its_baseline_and_its_eva
 
 def test_a_mismatch_at_reduced_size_is_reported_with_those_sizes(tmp_path, monkeypatch):
     problem = mlp(512, 96, 64)
-    # a schedule whose bias is dropped: the lowering without D, made for every size alike
-    wrong = lambda p: lower(p).source.replace("in2.contiguous()", "torch.zeros_like(in2)")  # noqa: E731
-    monkeypatch.setattr("torch_llmbackend.targets.gemmini_lower.library_source", wrong)
+    # a lowering that drops the first bias, at every size alike
+    def wrong(p, stream_block=None):
+        right = lower(p, stream_block)
+        return dataclasses.replace(right, source=right.source.replace("in2.contiguous()", "torch.zeros_like(in2)"))
+
+    monkeypatch.setattr("torch_llmbackend.targets.gemmini_lower.lower", wrong)
     state = WorkerState(str(tmp_path), "cpu")
-    reply = evaluate_candidate(state, problem, wrong(problem), {}, [])
+    reply = evaluate_candidate(state, problem, wrong(problem).source, {}, [])
     evaluation = Evaluation.from_json(reply["evaluation"])
     assert not evaluation.ok and evaluation.reason.startswith("at reduced sizes (float32[32, 32]"), evaluation.reason

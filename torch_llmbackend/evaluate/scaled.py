@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import torch
 
@@ -51,30 +52,16 @@ def scaled_result(state, problem: Problem, source: str, reduced: list[tuple[Prob
 
 
 def _run(state, problem: Problem, source: str, reduced: list[tuple[Problem, str]]) -> dict:
-    from .pipeline import _build, _check_fresh_outputs, _float64_reference, _release_memory, _run_trial, _trim, call_guarded, float_arbiter
+    from .pipeline import _build, _float64_reference, _release_memory, _trim, call_guarded, float_arbiter
 
     target = get_target(problem.target)
     stats = TrialStats()
     state.sandbox.take()
     try:
-        for small, small_source in reduced:
-            before, module = len(stats.trials), None
-            try:
-                module, instance = _build(state, target, small_source)
-                ref = state.reference(small)
-                exact = exact_checkable(small.ops)
-                for trial in (*VERIFY_TRIALS, *POST_TIMING_TRIALS):
-                    _run_trial(state, small, ref, instance, trial, stats, exact)
-                _check_fresh_outputs(state, small, ref, instance)
-            except CandidateFailure as f:
-                f.reason = f"at reduced sizes ({_sizes(small)}): {f.reason}"
-                raise
-            finally:
-                if module is not None:
-                    sys.modules.pop(module.__name__, None)
-                module = instance = None  # noqa: F841
-            stats.trials[before:] = [t + REDUCED for t in stats.trials[before:]]
-        module, instance = _build(state, target, source)
+        with ThreadPoolExecutor(1) as builder:  # the full-size build (a C compiler) runs while the small checks do
+            full_build = builder.submit(_build, state, target, source)
+            _check_reduced(state, target, reduced, stats)
+            module, instance = full_build.result()
         sys.modules.pop(module.__name__, None)
         ref = state.reference(problem)
         inputs = state.inputs(problem, ref, FULL_SIZE_TRIAL)
@@ -101,6 +88,29 @@ def _run(state, problem: Problem, source: str, reduced: list[tuple[Problem, str]
         return {"ok": False, "evaluation": evaluation.to_json(), "healthy": failure.healthy}
     finally:
         _release_memory()
+
+
+def _check_reduced(state, target, reduced: list[tuple[Problem, str]], stats: TrialStats) -> None:
+    """Every trial of the usual plan on each reduced problem; a failure names the sizes."""
+    from .pipeline import _build, _check_fresh_outputs, _run_trial
+
+    for small, small_source in reduced:
+        before, module = len(stats.trials), None
+        try:
+            module, instance = _build(state, target, small_source)
+            ref = state.reference(small)
+            exact = exact_checkable(small.ops)
+            for trial in (*VERIFY_TRIALS, *POST_TIMING_TRIALS):
+                _run_trial(state, small, ref, instance, trial, stats, exact)
+            _check_fresh_outputs(state, small, ref, instance)
+        except CandidateFailure as f:
+            f.reason = f"at reduced sizes ({_sizes(small)}): {f.reason}"
+            raise
+        finally:
+            if module is not None:
+                sys.modules.pop(module.__name__, None)
+            module = instance = None  # noqa: F841
+        stats.trials[before:] = [t + REDUCED for t in stats.trials[before:]]
 
 
 def library_timing(state, problem: Problem, source: str, reduced: list[tuple[Problem, str]]) -> dict:

@@ -163,14 +163,18 @@ class GemminiTarget(Target):
         own library lowering, which is one function of the shapes (gemmini_reduce.py): the
         evaluator then runs every trial at reduced sizes and one at full size. None for any
         other source (an LLM's kernel has its sizes written in) or when nothing is large."""
-        from .gemmini_lower import library_source
+        from .gemmini_lower import DIM_ROWS, Unsupported, lower
         from .gemmini_reduce import reduced_problem
 
-        if source != library_source(problem):
+        try:
+            full = lower(problem)
+        except Unsupported:
             return None
-        small = reduced_problem(problem)
-        small_source = library_source(small) if small is not None else None
-        return [(small, small_source)] if small_source is not None else None
+        small = reduced_problem(problem) if source == full.source else None
+        if small is None:
+            return None
+        # a schedule streamed in blocks of rows is checked streamed too, in blocks of DIM_ROWS
+        return [(small, lower(small, DIM_ROWS if full.block else None).source)]
 
 def _pool_reason(node: torch.fx.Node) -> str | None:
     if any(u.target is not operator.getitem or u.args[1] != 0 for u in node.users):
