@@ -195,13 +195,13 @@ class Decision:
             "usage": self.usage,
         }
 
-
     def _check(self) -> str | None:
         """Which rule passed what runs: eager's tolerance, or a float64 arbitration (verify.py,
         evaluate/reduction_error.py), with the figures."""
         if self.run is None or not self.verified:
             return None
         return (self.run.verification or {}).get("rule") or "within tolerance of eager"
+
 
 def this_machine(target: Target, device_type: str) -> dict[str, str]:
     """Identity of this machine as far as a kernel's verification is concerned: a kernel

@@ -11,8 +11,9 @@ Three model shapes a new user tries first (issue 23): LeNet-5 at batch 4096, an 
              built once beforehand, as an install does), so it pays Dynamo, the library lowering,
              the C builds, the verification in a worker and the first forward on the simulator;
   simulated  the compiled model's second call: one full-size simulated run.
-The goal is gemmini <= 1.5 x (inductor + simulated); each benchmark's extra_info holds the three
-figures and that ratio. Timings are wall-clock seconds of single runs on a shared machine: read
+The goal is gemmini <= 1.5 x (inductor + simulated). The gemmini figure includes the user's
+first forward, itself a full-size simulated run, so extra_info also gives the compile alone
+(gemmini - simulated) against the same budget. Timings are wall-clock seconds of single runs on a shared machine: read
 them as figures, never as a pass/fail test.
 """
 from __future__ import annotations
@@ -92,8 +93,10 @@ def test_gemmini_compile_against_inductor(benchmark, name, tmp_path):
     benchmark.extra_info.update(
         inductor_s=round(inductor_s, 2), gemmini_s=round(gemmini_s, 2), simulated_run_s=round(simulated_s, 2),
         ratio_to_inductor_plus_run=round(gemmini_s / (inductor_s + simulated_s), 3), within_budget=gemmini_s <= budget,
+        compile_only_ratio=round((gemmini_s - simulated_s) / (inductor_s + simulated_s), 3),
         runs=[r["runs"] for r in rows], check=[r["check"] for r in rows],
         cycles=[r["kernel_time"] for r in rows], cores=os.cpu_count())
     print(f"\n{name}: gemmini compile {gemmini_s:.1f} s, Inductor {inductor_s:.1f} s, one simulated run {simulated_s:.1f} s: "
-          f"{gemmini_s / (inductor_s + simulated_s):.2f}x (Inductor + run), budget 1.5x; runs {[r['runs'] for r in rows]}, "
+          f"{gemmini_s / (inductor_s + simulated_s):.2f}x (Inductor + run), the compile alone "
+          f"{(gemmini_s - simulated_s) / (inductor_s + simulated_s):.2f}x; budget 1.5x; runs {[r['runs'] for r in rows]}, "
           f"check {[r['check'] for r in rows]}")

@@ -5,7 +5,7 @@ import torch
 
 from tests.gemmini_target.problems import mlp
 from torch_llmbackend.evaluate.reduction_error import reduction_arbiter, reduction_factor
-from torch_llmbackend.evaluate.verify import no_worse_than_eager
+from torch_llmbackend.evaluate.verify import TrialStats, no_worse_than_eager
 from torch_llmbackend.targets.gemmini import GemminiTarget
 from torch_llmbackend.targets.gemmini_kernel import GemminiKernel
 
@@ -60,3 +60,12 @@ def test_the_gemmini_target_scales_by_the_subgraphs_longest_reduction():
     arbiter = GemminiTarget().float_arbiter(mlp(4, 16384, 32))
     assert arbiter.keywords == {"k": 16384, "factor": 8.0}
     assert GemminiTarget().float_arbiter(mlp(4, 64, 32)) is None
+
+
+def test_the_report_keeps_the_loosest_rule_that_was_needed():
+    stats = TrialStats()
+    for rule in ("within tolerance of a float64 reference (normal inputs, seed 0)",
+                 "reduction rule (K=16384: ...) (large inputs, seed 3)",
+                 "no worse than eager: ... (uniform inputs, seed 2)"):
+        stats.passed_by(rule)
+    assert stats.rule.startswith("reduction rule") and stats.to_json()["rule"] == stats.rule

@@ -84,10 +84,9 @@ def _run(state, problem: Problem, source: str, reduced: list[tuple[Problem, str]
             failure = memory_failure(e, f"verifying {subgraph_name(problem)} at full size")
         else:
             raise
+        _release_memory()  # after a failure only: a full collection costs a second in a large process
         evaluation = Evaluation(False, failure.stage, _trim(failure.reason), verification=stats.to_json())
         return {"ok": False, "evaluation": evaluation.to_json(), "healthy": failure.healthy}
-    finally:
-        _release_memory()
 
 
 def _check_reduced(state, target, reduced: list[tuple[Problem, str]], stats: TrialStats) -> None:
