@@ -2,6 +2,7 @@
 the bytes asked for, no traceback, and the subgraph falls back."""
 import logging
 
+import pytest
 import torch
 
 from tests.gemmini_target.problems import mlp
@@ -53,6 +54,7 @@ def test_inputs_that_cannot_be_allocated_end_the_evaluation_with_a_line_not_a_tr
     assert "asked for 133,120 bytes" in evaluation.reason  # (2048*16 + 2*256 guard elements) * 4
 
 
+@pytest.mark.slow
 def test_the_compile_warns_once_and_the_layer_falls_back(monkeypatch, caplog, capfd, gemmini_options):
     """End to end: the allocator refuses the hidden layer's buffer while the library schedule is
     verified; the compile logs one warning and runs the subgraph in PyTorch."""

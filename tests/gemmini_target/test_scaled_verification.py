@@ -9,6 +9,7 @@ from torch_llmbackend.evaluate.pipeline import WorkerState, evaluate_candidate, 
 from torch_llmbackend.records import Evaluation
 from torch_llmbackend.targets import gemmini_kernel
 from torch_llmbackend.targets.base import load_module_from_source
+from torch_llmbackend.targets.gemmini import GemminiTarget
 from torch_llmbackend.targets.gemmini_lower import lower
 from torch_llmbackend.targets.gemmini_reduce import reduced_problem
 
@@ -78,3 +79,15 @@ def test_a_mismatch_at_reduced_size_is_reported_with_those_sizes(tmp_path, monke
     reply = evaluate_candidate(state, problem, wrong(problem).source, {}, [])
     evaluation = Evaluation.from_json(reply["evaluation"])
     assert not evaluation.ok and evaluation.reason.startswith("at reduced sizes (float32[32, 32]"), evaluation.reason
+
+
+def test_where_eager_cannot_run_the_reduced_sizes_every_trial_runs_at_full_size(tmp_path, monkeypatch):
+    problem = mlp(512, 96, 64)
+    small = reduced_problem(problem)
+    broken = dataclasses.replace(small, reference_source=small.reference_source.replace(
+        "        return v4", "        raise RuntimeError('mat1 and mat2 shapes cannot be multiplied')"))
+    monkeypatch.setattr(GemminiTarget, "reduced_checks", lambda self, p, s: [(broken, lower(broken).source)])
+    reply = evaluate_candidate(WorkerState(str(tmp_path), "cpu"), problem, lower(problem).source, {}, [])
+    evaluation = Evaluation.from_json(reply["evaluation"])
+    assert evaluation.ok, evaluation.reason
+    assert not any("reduced" in t for t in evaluation.verification["trials"]) and len(evaluation.verification["trials"]) == 8
