@@ -1,5 +1,6 @@
 """An allocation that fails while a Gemmini subgraph is evaluated: one line naming the layer and
 the bytes asked for, no traceback, and the subgraph falls back."""
+import dataclasses
 import logging
 
 import pytest
@@ -88,3 +89,12 @@ def test_a_wide_hidden_layer_streams_through_in_blocks_of_rows_and_fits(tmp_path
     monkeypatch.setattr(torch, "empty", refuse_allocations_over(128 * 1024))  # 100 x 512 floats: 204,800 bytes
     evaluation = evaluate(tmp_path, problem)
     assert evaluation.ok, evaluation.reason
+
+
+def test_a_problem_too_large_to_verify_beside_the_user_goes_to_a_worker(monkeypatch):
+    from torch_llmbackend.evaluate import Evaluator
+
+    problem = dataclasses.replace(mlp(64, 16, 32), bytes_moved=1 << 30)
+    evaluator = Evaluator()
+    monkeypatch.setattr(evaluator, "evaluate", lambda p, s: ("in a worker", p.key))
+    assert evaluator.evaluate_here(problem, lower(problem).source) == ("in a worker", problem.key)

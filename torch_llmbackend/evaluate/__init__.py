@@ -28,6 +28,7 @@ from .worker import WorkerCrash, WorkerPool, WorkerSpec
 
 log = logging.getLogger("torch_llmbackend.evaluate")
 
+IN_PROCESS_BYTES = 512 << 20  # evaluate_here: larger problems are evaluated in a worker
 BASELINE_TIMEOUT_S = 600.0  # Inductor compiles the reference (trusted code) on first use
 
 
@@ -67,8 +68,14 @@ class Evaluator:
         """Evaluate a candidate the package wrote itself (a target's library lowering, no LLM)
         the same way, but in this process: it is not untrusted code, and the caller runs it in
         this process right after anyway, so a worker (a second torch import, seconds on a CPU)
-        buys nothing. The caller's RNG, TF32 flags and fake mode are left as they were."""
+        buys nothing. The caller's RNG, TF32 flags and fake mode are left as they were. A problem
+        whose tensors exceed IN_PROCESS_BYTES goes to a worker all the same: verification holds
+        several copies of them (and float64 ones), and the worker's memory limit keeps the
+        system's OOM killer away from the caller."""
         from torch._subclasses.fake_tensor import unset_fake_temporarily
+
+        if problem.bytes_moved > IN_PROCESS_BYTES:
+            return self.evaluate(problem, source)
 
         violations = self.check(problem, source)
         if violations:
