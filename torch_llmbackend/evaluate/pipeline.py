@@ -58,6 +58,7 @@ class WorkerState:
         self.candidate_dir = os.path.join(workdir, "candidates")
         self.sandbox = Sandbox(self.candidate_dir)
         self.references: dict[str, Reference] = {}
+        self.scaled_results: dict[tuple[str, str], dict] = {}  # scaled.py: one full-size run per schedule
 
     def reference(self, problem: Problem) -> Reference:
         if problem.key not in self.references:

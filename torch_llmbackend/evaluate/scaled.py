@@ -1,11 +1,12 @@
-"""Verification that scales with the problem (runs in the worker).
+"""Verification that scales with the problem (runs in the worker, or in the caller for a
+target's own library lowering: Evaluator.evaluate_here).
 
 For a candidate that a target can re-make at other sizes of the same structure (Gemmini's
 library lowering: `target.reduced_checks(problem, source)`), every trial of the usual plan (the
 seeds and distributions of VERIFY_TRIALS, two calls for fresh outputs, the later seeds of
 POST_TIMING_TRIALS) runs on the reduced problem, and one trial runs at full size. The full-size
 run is also the measurement (simulated cycles do not depend on the data), and its evaluation is
-kept for this worker's life: the library's timing as a baseline and its own evaluation as a
+kept for the WorkerState's life: the library's timing as a baseline and its own evaluation as a
 candidate are then one simulated run, not one per seed and distribution.
 """
 from __future__ import annotations
@@ -47,7 +48,7 @@ def evaluate_scaled(state, problem: Problem, source: str, reduced: list[tuple[Pr
 
 def scaled_result(state, problem: Problem, source: str, reduced: list[tuple[Problem, str]]) -> dict:
     """The checks and the full-size measurement of `source`, once per worker (memoized)."""
-    memo = state.__dict__.setdefault("scaled_results", {})
+    memo = state.scaled_results
     key = (problem.key, hashlib.sha256(source.encode()).hexdigest())
     if key not in memo:
         memo[key] = _run(state, problem, source, reduced)
