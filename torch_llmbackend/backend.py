@@ -294,7 +294,7 @@ class Decision:
         return {
             "graph": graph, "subgraph": index, "key": self.problem.key, "target": self.problem.target,
             "ops": list(self.problem.ops), "source": self.source, "reason": self.reason,
-            "verified": self.verified, "runs": runs,
+            "verified": self.verified, "runs": runs, "check": self._check(),
             "kernel_time": kernel, "eager_time": eager, "inductor_time": inductor, "library_time": library,
             "time_unit": (self.timings.get("candidate") or {}).get("unit", "us") if kernel else None,
             "speedup_vs_eager": eager / kernel if kernel and eager else None,
@@ -306,6 +306,13 @@ class Decision:
             "kernel_host_time": (self.timings.get("candidate") or {}).get("steady") if kernel else None,
             "usage": self.usage, "sizes": self.problem.shape_text(), "coverage": self.coverage,
         }
+
+    def _check(self) -> str | None:
+        """Which rule passed what runs: eager's tolerance, or a float64 arbitration (verify.py,
+        evaluate/reduction_error.py), with the figures."""
+        if self.run is None or not self.verified:
+            return None
+        return (self.run.verification or {}).get("rule") or "within tolerance of eager"
 
 
 def this_machine(target: Target, device_type: str) -> dict[str, str]:
@@ -601,7 +608,7 @@ class GraphCompiler:
         entry = store.get(key)
         if entry is not None and entry.source == source and entry.verified_here(machine):
             return entry
-        ev = self.evaluator().evaluate(d.problem, source)
+        ev = self.evaluator().evaluate_here(d.problem, source)  # the target's own code: no worker needed
         if not ev.ok:
             log.warning("the %s library baseline for %s failed verification (%s): %s", target.name,
                         d.problem.key[:16], ev.stage, ev.reason)
@@ -773,7 +780,7 @@ def plain_row(graph: str, target: str, ops: list[str], reason: str, runs: str) -
     """A report row for ops that stay in PyTorch (no key, no kernel, no timings)."""
     return {
         "graph": graph, "subgraph": None, "key": "", "target": target, "ops": ops, "source": "fallback",
-        "reason": reason, "verified": False, "runs": runs, "kernel_time": None, "eager_time": None,
+        "reason": reason, "verified": False, "runs": runs, "check": None, "kernel_time": None, "eager_time": None,
         "inductor_time": None, "library_time": None, "time_unit": None, "speedup_vs_eager": None,
         "speedup_vs_inductor": None, "speedup_vs_library": None, "stats": None, "device": None, "usage": {},
         "kernel_gpu_time": None, "kernel_host_time": None, "sizes": "", "coverage": "",

@@ -12,18 +12,23 @@ pipeline.py) with a time and memory limit; a crash or hang there costs that cand
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 import threading
+
+import torch
 
 from ..options import Options
 from ..records import Evaluation, Problem
 from ..targets import get_target
 from .integrity import content_hash, hash_matches
-from .pipeline import problem_device
+from .pipeline import WorkerState, evaluate_candidate, problem_device
 from .static_checks import Violation, check_candidate, format_violations
 from .worker import WorkerCrash, WorkerPool, WorkerSpec
 
 log = logging.getLogger("torch_llmbackend.evaluate")
 
+IN_PROCESS_BYTES = 512 << 20  # evaluate_here: larger problems are evaluated in a worker
 BASELINE_TIMEOUT_S = 600.0  # Inductor compiles the reference (trusted code) on first use
 
 
@@ -43,6 +48,7 @@ class Evaluator:
         self._pools: dict[WorkerSpec, WorkerPool] = {}
         self._baselines: dict[str, dict] = {}
         self._lock = threading.Lock()
+        self._here: WorkerState | None = None  # evaluate_here's state (references, memo), this process
 
     # --- public API -------------------------------------------------------------------------
     def check(self, problem: Problem, source: str) -> list[Violation]:
@@ -57,6 +63,34 @@ class Evaluator:
         if violations:
             return Evaluation(False, "static", "rejected before running:\n" + format_violations(violations), verification={"violations": [v.__dict__ for v in violations]})
         return self._evaluate_in_worker(problem, source)
+
+    def evaluate_here(self, problem: Problem, source: str) -> Evaluation:
+        """Evaluate a candidate the package wrote itself (a target's library lowering, no LLM)
+        the same way, but in this process: it is not untrusted code, and the caller runs it in
+        this process right after anyway, so a worker (a second torch import, seconds on a CPU)
+        buys nothing. The caller's RNG, TF32 flags and fake mode are left as they were. A problem
+        whose tensors exceed IN_PROCESS_BYTES goes to a worker all the same: verification holds
+        several copies of them (and float64 ones), and the worker's memory limit keeps the
+        system's OOM killer away from the caller."""
+        from torch._subclasses.fake_tensor import unset_fake_temporarily
+
+        if problem.bytes_moved > IN_PROCESS_BYTES:
+            return self.evaluate(problem, source)
+
+        violations = self.check(problem, source)
+        if violations:
+            return Evaluation(False, "static", "rejected before running:\n" + format_violations(violations))
+        with self._lock:
+            if self._here is None:
+                self._here = WorkerState(tempfile.mkdtemp(prefix="llmbackend-here-"), problem_device(problem))
+            state = self._here
+        tf32 = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
+        try:
+            with unset_fake_temporarily(), torch.random.fork_rng(devices=[]):
+                reply = evaluate_candidate(state, problem, source, None, self.names_for(problem))
+        finally:
+            torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = tf32
+        return Evaluation.from_json(reply["evaluation"])
 
     def baselines(self, problem: Problem) -> dict[str, dict]:
         """Timing json per baseline name (an entry with "error" where one could not run)."""
@@ -87,6 +121,9 @@ class Evaluator:
     def close(self) -> None:
         with self._lock:
             pools, self._pools = list(self._pools.values()), {}
+            here, self._here = self._here, None
+        if here is not None:
+            shutil.rmtree(here.workdir, ignore_errors=True)
         for pool in pools:
             pool.close()
 

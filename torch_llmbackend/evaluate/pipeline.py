@@ -22,6 +22,7 @@ from ..records import Evaluation, Problem, Timing
 from ..targets import get_target
 from ..targets.base import load_module_from_source
 from . import timing
+from .allocation import is_allocation_failure, memory_failure, subgraph_name
 from .guard import ComputeGuard
 from .inputs import POST_TIMING_TRIALS, TIMING_TRIAL, VERIFY_TRIALS, Trial, clone_exact, make_inputs, nonfinite_applies
 from .sandbox import Sandbox
@@ -57,6 +58,7 @@ class WorkerState:
         self.candidate_dir = os.path.join(workdir, "candidates")
         self.sandbox = Sandbox(self.candidate_dir)
         self.references: dict[str, Reference] = {}
+        self.scaled_results: dict[tuple[str, str], dict] = {}  # scaled.py: one full-size run per schedule
 
     def reference(self, problem: Problem) -> Reference:
         if problem.key not in self.references:
@@ -79,6 +81,11 @@ def evaluate_candidate(state: WorkerState, problem: Problem, source: str, baseli
     available = target.availability(state.device_type)
     if not available.ok:
         return {"evaluation": Evaluation(False, "build", available.reason).to_json(), "healthy": True}
+    reduced = _reduced_checks(target, problem, source)
+    if reduced is not None:  # a candidate the target re-makes at small sizes: see scaled.py
+        from .scaled import evaluate_scaled
+
+        return evaluate_scaled(state, problem, source, reduced, baselines, baseline_names)
     ref = state.reference(problem)
     stats = TrialStats()
     state.sandbox.take()
@@ -99,6 +106,11 @@ def evaluate_candidate(state: WorkerState, problem: Problem, source: str, baseli
     except CandidateFailure as failure:
         evaluation = Evaluation(False, failure.stage, _trim(failure.reason), verification=stats.to_json())
         healthy = failure.healthy
+    except (MemoryError, RuntimeError) as e:  # the inputs or the reference did not fit: not the worker's fault
+        if not is_allocation_failure(e):
+            raise
+        evaluation = Evaluation(False, "crash", memory_failure(e, f"verifying {subgraph_name(problem)}").reason, verification=stats.to_json())
+        healthy = True
     finally:
         if module is not None:
             sys.modules.pop(module.__name__, None)
@@ -114,6 +126,19 @@ def verify_trials(problem: Problem) -> tuple[Trial, ...]:
     if skip is not None:
         log.debug("no NaN/inf trial for %s: %s", problem.key[:16], skip)
     return tuple(t for t in VERIFY_TRIALS if skip is None or t.distribution != "nonfinite")
+
+
+def float_arbiter(problem: Problem):
+    """The target's judgement of a float output that misses eager's tolerance (None: verify.py's)."""
+    hook = getattr(get_target(problem.target), "float_arbiter", None)
+    return hook(problem) if hook is not None else None
+
+
+def _reduced_checks(target, problem: Problem, source: str) -> list | None:
+    """[(smaller problem, its candidate)] where the target can re-make `source` at reduced sizes
+    of the same structure, else None (every trial at full size)."""
+    hook = getattr(target, "reduced_checks", None)
+    return hook(problem, source) if hook is not None else None
 
 
 def _build(state: WorkerState, target, source: str):
@@ -153,7 +178,8 @@ def _run_trial(state, problem, ref, instance, trial: Trial, stats: TrialStats, e
     got = call_guarded(state, instance, cand_in)
     try:
         check_trial(got, want, cand_in, ref_in, inputs, trial, stats, exact_ops=exact,
-                    exact_reference=functools.cache(functools.partial(_float64_reference, ref, inputs)))
+                    exact_reference=functools.cache(functools.partial(_float64_reference, ref, inputs)),
+                    arbiter=float_arbiter(problem))
     except CandidateFailure as f:
         if after_timing:
             f.reason = "after the timing runs, " + f.reason + " (it was right before: outputs kept between calls, or a race?)"
@@ -221,7 +247,7 @@ def _classify(e: BaseException, default_stage: str, during: str) -> CandidateFai
     message = str(e)
     if isinstance(e, (MemoryError, torch.OutOfMemoryError)) or "can't allocate memory" in message or "out of memory" in message:
         _release_memory()
-        return CandidateFailure("crash", "out of memory: " + text)
+        return memory_failure(e, f"{name} in {during}", trace)
     if name == "AcceleratorError" or "CUDA error" in message or "illegal memory access" in message:
         return CandidateFailure("crash", "CUDA error (the context is lost; worker replaced): " + text, healthy=False)
     if "CompilationError" in name or isinstance(e, (SyntaxError, ImportError, NameError)):
@@ -275,16 +301,21 @@ def time_baselines(state: WorkerState, problem: Problem, names: list[str]) -> di
     target = get_target(problem.target)
     device = timing.device_name(state.device_type)
     dtype = timing.problem_dtype(problem)
-    inputs = state.inputs(problem, ref, TIMING_TRIAL)
+    inputs = functools.cache(lambda: state.inputs(problem, ref, TIMING_TRIAL))  # not made for a scaled library alone
     library = target.baseline_source(problem) if hasattr(target, "baseline_source") else None
     out: dict[str, Any] = {}
     for name in [*names, *(["library"] if library else [])]:
         try:
+            if name == "library" and (reduced := _reduced_checks(target, problem, library)) is not None:
+                from .scaled import library_timing
+
+                out[name] = library_timing(state, problem, library, reduced)  # verified, and one run
+                continue
             if name == "library":
                 module = target.load_unchecked(library, os.path.join(state.workdir, "reference"))
-                t = _measure(state, target, module.ModelNew(), inputs, problem)
+                t = _measure(state, target, module.ModelNew(), inputs(), problem)
             else:
-                fn, with_host_time = _baseline_callable(name, ref, inputs)
+                fn, with_host_time = _baseline_callable(name, ref, inputs())
                 t = timing.measure(fn, state.device_type, steady=with_host_time)
             out[name] = timing.timing_json(t, device, dtype)
         except Exception as e:  # a baseline that cannot run is reported, not fatal

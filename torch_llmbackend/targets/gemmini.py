@@ -4,8 +4,11 @@ Tensors live on the host (device type "cpu"); the accelerator is gemmini_runtime
 which runs Gemmini C programs bit-exactly and counts cycles with its documented timing model.
 A candidate module holds C source in a string and calls it through
 targets/gemmini_kernel.GemminiKernel. Float32 subgraphs run on the FP32 configuration (DIM 4)
-and are verified at fp32 tolerance; int8 subgraphs (torch._int_mm and the requantize chain
-around it) on the int8 configuration (DIM 16) and must match eager exactly.
+and are verified at fp32 tolerance, a miss judged against float64 with eager's error bounds
+widened by sqrt(K/256) for a reduction of length K (evaluate/reduction_error.py: the array sums
+in order over K); int8 subgraphs (torch._int_mm and the requantize chain around it) on the int8
+configuration (DIM 16) and must match eager exactly. The library lowering is verified on reduced
+sizes of the same structure and once at full size (`reduced_checks`, gemmini_reduce.py).
 
 Timing is simulated cycles of one forward (`measure`); the yardstick is the target's own
 library lowering (`baseline_source`, gemmini_lower.py), not eager or Inductor, whose wall-clock
@@ -123,10 +126,15 @@ class GemminiTarget(Target):
         """Simulated cycles of one forward (deterministic: one run is the measurement). With the
         problem, the forward must have run all of its multiply-accumulates on Gemmini: cycles
         of a kernel that does its arithmetic in host C would mean nothing."""
+        return self.timed_call(instance, inputs, problem)[1]
+
+    def timed_call(self, fn, inputs, problem=None):
+        """(fn(*inputs), its GemminiTiming): one simulated run is both a verification run and
+        the measurement, since cycles do not depend on the data."""
         from .gemmini_kernel import recording
 
         with recording() as rec:
-            instance(*inputs)
+            out = fn(*inputs)
         if not rec.calls or not rec.cycles:
             raise RuntimeError(NO_GEMMINI_WORK)
         if problem is not None:
@@ -138,8 +146,38 @@ class GemminiTarget(Target):
                 raise RuntimeError(f"the forward ran {rec.macs:,} of the subgraph's {needed:,} multiply-accumulates on "
                                    "Gemmini; all of the products must run on the accelerator (compute instructions), not in host C")
         c = float(rec.cycles)
-        return GemminiTiming(median=c, p20=c, p80=c, runs=1, unit="cycles", stats=rec.summary())
+        return out, GemminiTiming(median=c, p20=c, p80=c, runs=1, unit="cycles", stats=rec.summary())
 
+    def float_arbiter(self, problem):
+        """How a float32 output that misses eager's tolerance is judged against float64: with
+        bounds widened by the subgraph's longest reduction (evaluate/reduction_error.py), since
+        Gemmini sums in order over K where eager's library sums in blocks."""
+        from ..evaluate.reduction_error import reduction_arbiter
+        from .gemmini_graph import UnsupportedGraph, parse_problem
+        from .gemmini_lower import longest_reduction
+
+        try:
+            return reduction_arbiter(longest_reduction(parse_problem(problem)))
+        except UnsupportedGraph:
+            return None
+
+    def reduced_checks(self, problem, source: str) -> list | None:
+        """[(the problem at reduced sizes, the candidate for it)] when `source` is the target's
+        own library lowering, which is one function of the shapes (gemmini_reduce.py): the
+        evaluator then runs every trial at reduced sizes and one at full size. None for any
+        other source (an LLM's kernel has its sizes written in) or when nothing is large."""
+        from .gemmini_lower import DIM_ROWS, Unsupported, lower
+        from .gemmini_reduce import reduced_problem
+
+        try:
+            full = lower(problem)
+        except Unsupported:
+            return None
+        small = reduced_problem(problem) if source == full.source else None
+        if small is None:
+            return None
+        # a schedule streamed in blocks of rows is checked streamed too, in blocks of DIM_ROWS
+        return [(small, lower(small, DIM_ROWS if full.block else None).source)]
 
 def _pool_reason(node: torch.fx.Node) -> str | None:
     if any(u.target is not operator.getitem or u.args[1] != 0 for u in node.users):

@@ -98,6 +98,31 @@ def _stack() -> list:
     return _local.stack
 
 
+class GemminiMemoryError(MemoryError):
+    """A buffer of a Gemmini module could not be allocated; says which one and how large."""
+
+    def __init__(self, what: str, nbytes: int, cause: BaseException):
+        super().__init__(f"{what}: cannot allocate {nbytes:,} bytes")
+        self.what, self.nbytes, self.cause = what, nbytes, cause
+
+
+def workspace(shape, dtype, what: str):
+    """torch.empty(shape, dtype=dtype) for a Gemmini module's buffer (the simulated DRAM it
+    computes in); a failed allocation raises GemminiMemoryError naming `what` (the layer)."""
+    import math
+
+    import torch
+
+    try:
+        return torch.empty(shape, dtype=dtype)
+    except (RuntimeError, MemoryError) as e:
+        if not isinstance(e, MemoryError) and "allocate" not in str(e):
+            raise
+        dims = (shape,) if isinstance(shape, int) else tuple(shape)
+        nbytes = math.prod(dims) * torch.empty((), dtype=dtype).element_size()
+        raise GemminiMemoryError(what, nbytes, e) from None
+
+
 class GemminiKernel:
     """One C function built against gemmini_runtime for a configuration ("fp32" or "int8").
 

@@ -64,6 +64,7 @@ class Buffer:
     dtype: str  # torch dtype name
     host: str | None = None  # Python expression that makes it from an input (None: allocated)
     written: bool = False
+    what: str = ""  # the layer that writes it, for an allocation failure's message
 
     @property
     def numel(self) -> int:
@@ -91,15 +92,17 @@ class Lowered:
     config: str  # "fp32" | "int8"
     steps: list[str]  # one line per library call, for logs and prompts
     macs: int  # useful multiply-accumulates of one forward
+    block: int | None = None  # rows per block when the matmul chain is streamed (see stream_rows)
 
 
-def lower(problem: Problem) -> Lowered:
-    """The library lowering of `problem`; raises Unsupported with the reason."""
+def lower(problem: Problem, stream_block: int | None = None) -> Lowered:
+    """The library lowering of `problem`; raises Unsupported with the reason. `stream_block`
+    forces a matmul chain to run in blocks of that many rows (as a large one does by itself)."""
     try:
         graph = parse_problem(problem)
     except UnsupportedGraph as e:
         raise Unsupported(str(e)) from None
-    return _Lowering(graph, problem).run()
+    return _Lowering(graph, problem, stream_block).run()
 
 
 def library_source(problem: Problem) -> str | None:
@@ -128,9 +131,25 @@ def useful_macs(graph: Graph) -> int:
     return total
 
 
+def longest_reduction(graph: Graph) -> int:
+    """The longest sum any output element needs: a product's K (a convolution's in_ch*kh*kw) or
+    a global average's H*W (what evaluate/reduction_error.py scales the fp32 judgement by)."""
+    longest = 0
+    for n in graph.nodes.values():
+        if n.short in ("mm", "addmm", "_int_mm"):
+            a = n.args[1] if n.short == "addmm" else n.args[0]
+            longest = max(longest, graph.shape(a.name)[-1])
+        elif n.short == "convolution":
+            longest = max(longest, math.prod(graph.shape(n.args[1].name)[1:]))
+        elif n.short in ("mean", "_adaptive_avg_pool2d", "avg_pool2d"):
+            longest = max(longest, math.prod(graph.shape(n.args[0].name)[2:]))
+    return longest
+
+
 class _Lowering:
-    def __init__(self, graph: Graph, problem: Problem):
+    def __init__(self, graph: Graph, problem: Problem, stream_block: int | None = None):
         self.g, self.problem = graph, problem
+        self.stream_block, self.block = stream_block, None  # forced / chosen block of rows (streaming)
         self.config = config_for(graph)
         self.elem = "float32" if self.config == "fp32" else "int8"
         self.acc = "float32" if self.config == "fp32" else "int32"
@@ -166,8 +185,9 @@ class _Lowering:
         if not self.c_steps:
             raise Unsupported("nothing to compute on Gemmini")
         outputs = [self.output(name) for name in self.g.outputs]
+        self.stream_rows(outputs)
         c_source = self.c_source()
-        return Lowered(self.module(c_source, outputs), c_source, self.config, self.steps, useful_macs(self.g))
+        return Lowered(self.module(c_source, outputs), c_source, self.config, self.steps, useful_macs(self.g), self.block)
 
     # -- values and buffers ---------------------------------------------------------------------
     def param(self, buf: Buffer) -> Buffer:
@@ -227,6 +247,7 @@ class _Lowering:
         n, c, h, w = src.shape
         self.helpers.add(helper)
         self.c_steps.append(f"  {helper}({src.name}, {dst.name}, {n}, {c}, {h}, {w});  /* layout only, on the host */")
+        dst.what = f"the {helper} layout copy of a {n}x{c}x{h}x{w} value"
 
     def operand_b(self, name: str) -> tuple[Buffer, bool]:
         """The B operand of a matmul: a row-major [K, N] buffer, or the row-major [N, K] matrix
@@ -264,13 +285,9 @@ class _Lowering:
         full_c = ep.out_dtype == self.acc and self.config == "int8"
         C = self.new_buffer(ep.end, self.g.shape(ep.end), "row", ep.out_dtype)
         self.done.update(ep.absorbed)
-        self.c_steps.append(
-            f"  tiled_matmul_auto({M}, {N}, {K}, {A.name}, {B.name}, {D}, {C.name},\n"
-            f"      {K}, {K if trans_b else N}, {0 if repeating else N}, {N},\n"
-            f"      MVIN_SCALE_IDENTITY, MVIN_SCALE_IDENTITY, MVIN_SCALE_IDENTITY,\n"
-            f"      {_act(ep.act)}, {_c_float(ep.scale)}, 0, {_c_bool(repeating)},\n"
-            f"      false, {_c_bool(trans_b)}, {_c_bool(full_c)}, false, 0, WS);")
+        self.c_steps.append(MatmulCall(M, N, K, A.name, B.name, D, C.name, trans_b, repeating, full_c, ep.act, ep.scale))
         self.steps.append(f"tiled_matmul_auto {M}x{N}x{K}" + (" transpose_B" if trans_b else "") + _ep_text(ep))
+        C.what = f"the output of layer {self.steps[-1]}"
 
     def matmul_epilogue(self, node: Node, bias: str | None) -> Epilogue:
         """Absorb the chain of single-use ops after a matmul that Gemmini's store path does;
@@ -357,6 +374,7 @@ class _Lowering:
             f"      {st}, 1, {dil}, {pad}, {kdim}, false, false, false, false, false,\n"
             f"      {X.name}, {W.name}, {B}, {C.name}, {_act(ep.act)}, {_c_float(ep.scale)}, {size}, {pstride}, {ppad}, WS);")
         self.steps.append(f"tiled_conv_auto {xs[1]}->{cout} k{kdim} s{st} p{pad} on {xs[2]}x{xs[3]}" + _ep_text(ep))
+        C.what = f"the output of layer {self.steps[-1]} (batch {n})"
 
     def conv_epilogue(self, node: Node) -> Epilogue:
         state = Epilogue(node.name, absorbed=[node.name])
@@ -405,6 +423,7 @@ class _Lowering:
         self.c_steps.append(f"  tiled_resadd_auto({I}, {J}, MVIN_SCALE_IDENTITY, MVIN_SCALE_IDENTITY, ACC_SCALE_IDENTITY,\n"
                             f"      {A.name}, {B.name}, {C.name}, {_c_bool(relu)}, WS);")
         self.steps.append(f"tiled_resadd_auto {I}x{J}" + (" +relu" if relu else ""))
+        C.what = f"the output of layer {self.steps[-1]}"
 
     def global_average(self, node: Node) -> None:
         x = node.args[0].name
@@ -417,6 +436,36 @@ class _Lowering:
         self.done.add(node.name)
         self.c_steps.append(f"  tiled_global_average_auto({X.name}, {C.name}, {n}, {c}, {xs[2]}, WS);")
         self.steps.append(f"tiled_global_average_auto {n}x{c} over {xs[2]}x{xs[3]}")
+        C.what = f"the output of layer {self.steps[-1]}"
+
+    # -- streaming -------------------------------------------------------------------------------
+    def stream_rows(self, outputs) -> None:
+        """A chain of matmuls whose values between layers exceed STREAM_BYTES runs in blocks of
+        rows: each layer computes `rows` rows into a block-sized buffer that the next layer reads,
+        so no intermediate is allocated whole (a wide hidden layer of a large batch would be).
+        Rows are independent in a matmul chain whose weights and biases are inputs, so the
+        result is the same; the cycles differ only by the library calls' tiling per block."""
+        calls = self.c_steps
+        if not calls or not all(isinstance(c, MatmulCall) for c in calls) or len({c.M for c in calls}) != 1:
+            return
+        out_names = {buf.name for buf, _, _ in outputs}
+        by_name = {p.name: p for p in self.params}
+        between = [by_name[c.C] for c in calls if c.C not in out_names]
+        biggest = max((b.numel // calls[0].M * _ELEM_BYTES[b.dtype] for b in between), default=0)  # bytes per row
+        rows = calls[0].M
+        if not biggest or (biggest * rows <= STREAM_BYTES if self.stream_block is None else rows <= self.stream_block):
+            return
+        written = {c.C for c in calls}
+        for c in calls:  # every operand is either a layer's output or an input with its rows first
+            if c.B in written or c.A not in written and by_name[c.A].shape[:1] != (rows,):
+                return
+            if c.D != "NULL" and not c.repeating and (c.D in written or by_name[c.D].shape[:1] != (rows,)):
+                return
+        block = self.stream_block or max(DIM_ROWS, STREAM_BYTES // biggest // DIM_ROWS * DIM_ROWS)
+        for b in between:
+            b.shape = (block, b.numel // rows)
+        self.c_steps = [StreamedRows(rows, block, calls, {b.name for b in between})]
+        self.block = block
 
     # -- outputs and code ------------------------------------------------------------------------
     def output(self, name: str) -> tuple[Buffer, str, tuple[int, ...]]:
@@ -429,7 +478,7 @@ class _Lowering:
     def c_source(self) -> str:
         decls = ", ".join(f"{'' if p.written else 'const '}{_ctype(p.dtype, self.config)} *{p.name}" for p in self.params)
         helpers = "".join(HELPERS[h] for h in sorted(self.helpers))
-        body = "\n".join(self.c_steps)
+        body = "\n".join(map(str, self.c_steps))
         return f'#include "include/gemmini.h"\n{helpers}\nvoid kernel({decls}) {{\n{body}\n}}\n'
 
     def module(self, c_source: str, outputs: list[tuple[Buffer, str, tuple[int, ...]]]) -> str:
@@ -443,10 +492,9 @@ class _Lowering:
         for p in self.params:
             if p.host is not None:
                 lines.append(f"        {p.name} = {p.host}")
-            elif p.name in direct:
-                lines.append(f"        {p.name} = torch.empty({tuple(direct[p.name])}, dtype=torch.{p.dtype})")
-            else:
-                lines.append(f"        {p.name} = torch.empty({p.numel}, dtype=torch.{p.dtype})")
+            else:  # through workspace(): an allocation that fails names its layer and size
+                shape = tuple(direct[p.name]) if p.name in direct else p.numel
+                lines.append(f"        {p.name} = workspace({shape}, torch.{p.dtype}, {p.what or 'a buffer'!r})")
         lines.append(f"        self.kernel({', '.join(p.name for p in self.params)})")
         for i, (buf, _name, shape) in enumerate(outputs):
             spec = out_specs[i]
@@ -467,12 +515,66 @@ class _Lowering:
         return MODULE.format(steps=steps, c_source=c_source.rstrip(), config=self.config, args=args, body="\n".join(lines), ret=ret)
 
 
+STREAM_BYTES = 256 << 20  # values between layers larger than this are computed in blocks of rows
+DIM_ROWS = 16  # blocks of rows are a multiple of the larger array (int8: DIM 16)
+_ELEM_BYTES = {"float32": 4, "int32": 4, "int8": 1}
+
+
+@dataclass
+class MatmulCall:
+    """One tiled_matmul_auto call; `rows` and the pointer offsets are given when streamed."""
+
+    M: int
+    N: int
+    K: int
+    A: str
+    B: str
+    D: str
+    C: str
+    trans_b: bool
+    repeating: bool
+    full_c: bool
+    act: int
+    scale: float
+
+    def render(self, rows: str | None = None, offset=lambda name, per_row: name) -> str:
+        d = self.D if self.D == "NULL" or self.repeating else offset(self.D, self.N)
+        return (f"  tiled_matmul_auto({rows or self.M}, {self.N}, {self.K}, {offset(self.A, self.K)}, {self.B}, {d}, {offset(self.C, self.N)},\n"
+                f"      {self.K}, {self.K if self.trans_b else self.N}, {0 if self.repeating else self.N}, {self.N},\n"
+                f"      MVIN_SCALE_IDENTITY, MVIN_SCALE_IDENTITY, MVIN_SCALE_IDENTITY,\n"
+                f"      {_act(self.act)}, {_c_float(self.scale)}, 0, {_c_bool(self.repeating)},\n"
+                f"      false, {_c_bool(self.trans_b)}, {_c_bool(self.full_c)}, false, 0, WS);")
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+@dataclass
+class StreamedRows:
+    """A matmul chain run `block` rows at a time; `blocked` buffers hold one block."""
+
+    rows: int
+    block: int
+    calls: list
+    blocked: set
+
+    def __str__(self) -> str:
+        def offset(name: str, per_row: int) -> str:
+            return name if name in self.blocked else f"{name} + (size_t)r0 * {per_row}"
+
+        inner = "\n".join("  " + c.render("n", offset).replace("\n", "\n  ") for c in self.calls)
+        return (f"  /* in blocks of {self.block} rows: no value between layers is allocated whole */\n"
+                f"  for (int r0 = 0; r0 < {self.rows}; r0 += {self.block}) {{\n"
+                f"    const int n = {self.rows} - r0 < {self.block} ? {self.rows} - r0 : {self.block};\n"
+                f"{inner}\n  }}")
+
+
 MODULE = '''"""Gemmini library baseline (written by the gemmini target, no LLM)."""
 # Library calls:
 {steps}
 import torch
 
-from torch_llmbackend.targets.gemmini_kernel import GemminiKernel
+from torch_llmbackend.targets.gemmini_kernel import GemminiKernel, workspace
 
 C_SRC = r"""
 {c_source}
