@@ -31,7 +31,7 @@ extern "C" __global__ void mlp_relu(const float* __restrict__ w1, const float* _
         float acc = 0.f;
         for (int k = lane; k < D; k += 32) acc = fmaf(xrow[k], w[k], acc);
         acc = warp_sum(acc);
-        if (lane == 0) { acc += b1[j]; hidden[j] = acc > 0.f ? acc : 0.f; }
+        if (lane == 0) { acc += b1[j]; hidden[j] = acc < 0.f ? 0.f : acc;  /* NaN stays NaN, as in eager's relu */ }
     }
     __syncthreads();
     for (int o = warp; o < O; o += warps) {

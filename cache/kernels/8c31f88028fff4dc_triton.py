@@ -23,7 +23,7 @@ def _mlp_relu(x_ptr, w1_ptr, b1_ptr, w2_ptr, b2_ptr, y_ptr, M,
     x = tl.load(x_ptr + rows[:, None] * D + d[None, :], mask=row_ok[:, None], other=0.0)
     w1t = tl.load(w1_ptr + h[None, :] * D + d[:, None])  # [D, H] view of w1 [H, D]
     hidden = tl.dot(x, w1t, input_precision="ieee") + tl.load(b1_ptr + h)[None, :]
-    hidden = tl.maximum(hidden, 0.0)
+    hidden = tl.where(hidden < 0.0, 0.0, hidden)  # NaN stays NaN, as in eager's relu
     w2t = tl.load(w2_ptr + o[None, :] * H + h[:, None])  # [H, O] view of w2 [O, H]
     y = tl.dot(hidden, w2t, input_precision="ieee") + tl.load(b2_ptr + o)[None, :]
     tl.store(y_ptr + rows[:, None] * O + o[None, :], y, mask=row_ok[:, None])

@@ -57,7 +57,7 @@ def _linear_kernel(a_ptr, b_ptr, bias_ptr, c_ptr, M, N, K, K_PER_SPLIT,
         b += BK * s_bk
     if EPILOGUE:  # addmm (acc + bias) then relu, as eager
         acc = acc + tl.load(bias_ptr + rn, mask=n_ok, other=0.0)[None, :]
-        acc = tl.maximum(acc, 0.0)
+        acc = tl.where(acc < 0.0, 0.0, acc)  # NaN stays NaN, as in eager's relu
     c = c_ptr + ks.to(tl.int64) * s_cs + rm[:, None] * s_cm + rn[None, :] * s_cn
     tl.store(c, acc.to(c_ptr.dtype.element_ty), mask=m_ok[:, None] & n_ok[None, :])
 
@@ -71,7 +71,7 @@ def _splitk_bias_relu(ws_ptr, bias_ptr, c_ptr, N, MN, SPLIT: tl.constexpr, BLOCK
     for s in tl.static_range(1, SPLIT):
         acc += tl.load(ws_ptr + s * MN + offs, mask=ok, other=0.0)
     acc = acc + tl.load(bias_ptr + offs % N, mask=ok, other=0.0)
-    acc = tl.maximum(acc, 0.0)
+    acc = tl.where(acc < 0.0, 0.0, acc)  # NaN stays NaN, as in eager's relu
     tl.store(c_ptr + offs, acc.to(c_ptr.dtype.element_ty), mask=ok)
 
 

@@ -61,7 +61,7 @@ def _linear_kernel(a_ptr, b_ptr, bias_ptr, c_ptr, M, N, K, K_PER_SPLIT,
     if EPILOGUE:  # addmm (acc + bias) then relu, as eager
         acc = acc + tl.load(bias_ptr + rn, mask=n_ok, other=0.0)[None, :]
         if RELU:
-            acc = tl.maximum(acc, 0.0)
+            acc = tl.where(acc < 0.0, 0.0, acc)  # NaN stays NaN, as in eager's relu
     c = c_ptr + ks.to(tl.int64) * s_cs + rm[:, None] * s_cm + rn[None, :] * s_cn
     tl.store(c, acc.to(c_ptr.dtype.element_ty), mask=m_ok[:, None] & n_ok[None, :])
 
@@ -76,7 +76,7 @@ def _splitk_bias_act(ws_ptr, bias_ptr, c_ptr, N, MN, SPLIT: tl.constexpr, RELU: 
         acc += tl.load(ws_ptr + s * MN + offs, mask=ok, other=0.0)
     acc = acc + tl.load(bias_ptr + offs % N, mask=ok, other=0.0)
     if RELU:
-        acc = tl.maximum(acc, 0.0)
+        acc = tl.where(acc < 0.0, 0.0, acc)  # NaN stays NaN, as in eager's relu
     tl.store(c_ptr + offs, acc.to(c_ptr.dtype.element_ty), mask=ok)
 
 
