@@ -82,3 +82,33 @@ def test_size_sweep(benchmark, bench_settings, compiled_models, sweep, index, ba
         after = check_outputs(fn(*inputs), expected)
     benchmark.extra_info.update(correct=check.correct and after.correct, max_abs_error=max(check.max_abs_error, after.max_abs_error))
     assert check.correct and after.correct, f"{backend} at {size}: {check.reason or after.reason}"
+
+
+def summarize(path: str) -> str:
+    """The per-size table of a run: `python -m bench.bench_shapes results.json`."""
+    import json
+    from collections import defaultdict
+
+    rows: dict[tuple, dict] = defaultdict(dict)
+    for b in json.load(open(path))["benchmarks"]:
+        info = b["extra_info"]
+        key = (info["sweep"], tuple(info["size"]))
+        rows[key][info["backend"]] = b["stats"]["median"] * 1e6
+        if info["backend"] == "llm":
+            ran = [d for d in info.get("llm_decisions", []) if d["runs"] == "kernel"]
+            rows[key]["kernels"] = f"{len(ran)} of {len(info.get('llm_decisions', []))} rows ran kernels"
+            rows[key]["correct"] = info.get("correct")
+    lines = [f"{'sweep':18} {'size':10} {'eager us':>10} {'inductor':>10} {'llm':>10} {'vs eager':>8} {'vs ind.':>8}  kernels"]
+    for (sweep, size), r in rows.items():
+        e, i, l = r.get("eager"), r.get("inductor"), r.get("llm")
+        ve = f"{e / l:.2f}x" if e and l else "-"
+        vi = f"{i / l:.2f}x" if i and l else "-"
+        lines.append(f"{sweep:18} {'x'.join(map(str, size)):10} {e or 0:10.1f} {i or 0:10.1f} {l or 0:10.1f} {ve:>8} {vi:>8}  "
+                     f"{r.get('kernels', '')}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(summarize(sys.argv[1]))

@@ -11,7 +11,7 @@
 #   suite-level1, suite-level2-3, ...  the suite for those levels only -> $OUT/<step>.json
 #             (BENCH_BACKENDS=eager,inductor,llm,dynamo adds the no-op torch.compile backend)
 #   shapes    bench/bench_shapes.py: a transformer block and a CNN at a sweep of batch sizes and
-#             sequence lengths (dynamic shapes) -> $OUT/shapes.json
+#             sequence lengths (dynamic shapes; SHAPES_K=pytest -k expression) -> $OUT/shapes.json
 #   models    bench/bench_models.py: torchvision/transformers/timm models (MODELS_K=pytest -k
 #             expression to pick some) -> $OUT/models.json
 #   demo      llmbackend demo
@@ -38,7 +38,8 @@ for step in "$@"; do
     graphs) python3 -m pytest tests/gpu/test_cuda_graph_gpu.py tests/gpu/test_model_gpu.py -m gpu -q -s -rs -p no:cacheprovider 2>&1 | grep -v Warning | tail -30 ;;
     launch) python3 -m pytest tests/gpu/test_triton_launch_gpu.py -m gpu -q -s -rs -p no:cacheprovider 2>&1 | grep -E "passed|failed|Error" ;;
     shapes) python3 -m pytest bench/bench_shapes.py --benchmark-enable -q -p no:cacheprovider --bench-rounds 10 \
-              --bench-warmup 2 --benchmark-json "$OUT/shapes.json" 2>&1 | grep -v Warning | tail -15 ;;
+              --bench-warmup 2 ${SHAPES_K:+-k "$SHAPES_K"} --benchmark-json "$OUT/shapes.json" 2>&1 | grep -v Warning | tail -15
+            python3 -m bench.bench_shapes "$OUT/shapes.json" ;;
     models) python3 -m pytest bench/bench_models.py --benchmark-enable -q -p no:cacheprovider --bench-rounds 10 \
               --bench-warmup 1 ${MODELS_K:+-k "$MODELS_K"} --benchmark-json "$OUT/models.json" 2>&1 | grep -v Warning | tail -25 ;;
     demo) llmbackend demo 2>&1 | tail -12 ;;

@@ -2,6 +2,7 @@
 graph record (the signature its key is the hash of) and never runs the reference it brought."""
 import dataclasses
 
+import pytest
 import torch
 
 from tests.agent.kernels import WRONG
@@ -12,8 +13,6 @@ from torch_llmbackend.graph.render import problem_from_signature
 from torch_llmbackend.records import Problem
 from torch_llmbackend.store.bundle import export_bundle
 from torch_llmbackend.store.kernels import KernelEntry
-
-import pytest
 
 
 def _add_relu_problem() -> Problem:
@@ -37,7 +36,7 @@ def test_a_wrong_kernel_with_a_forged_reference_is_rejected_on_import(cache_dir,
     marker = tmp_path / "reference-ran"
     bundle = tmp_path / "bundle"
     export_bundle([_forged_entry(_add_relu_problem(), marker)], str(bundle))
-    main(["cache", "import", str(bundle), "--cache-dir", cache_dir])
+    assert main(["cache", "import", str(bundle), "--cache-dir", cache_dir]) == 1  # every kernel rejected
     out = capsys.readouterr().out
     assert "rejected" in out and "imported 0 of 1" in out
     assert not marker.exists()  # the bundle's reference never ran, in the caller or a worker
@@ -51,7 +50,7 @@ def test_an_entry_whose_record_does_not_hash_to_its_key_is_rejected(cache_dir, t
     entry = _forged_entry(problem, tmp_path / "unused")
     entry.signature = entry.signature.replace("aten.relu.default", "aten.abs.default")  # key kept
     export_bundle([entry], str(tmp_path / "bundle"))
-    main(["cache", "import", str(tmp_path / "bundle"), "--cache-dir", cache_dir])
+    assert main(["cache", "import", str(tmp_path / "bundle"), "--cache-dir", cache_dir]) == 1
     out = capsys.readouterr().out
     assert "does not hash to the entry's key" in out and "imported 0 of 1" in out
 

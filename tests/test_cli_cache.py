@@ -132,20 +132,32 @@ def test_an_import_whose_every_kernel_is_rejected_fails_and_says_all_of_why(cach
     assert "imported 0 of 1 kernel(s); 1 rejected" in out
 
 
-def test_an_unsigned_entry_is_not_verified_against_its_own_problem_record(cache_dir, capsys):
+def test_an_unsigned_entry_is_verified_against_its_record_never_its_own_problem(cache_dir, capsys, monkeypatch):
+    """`cache verify` on a row with no valid signature and a forged problem record: the problem is
+    rendered here from the entry's signature (the record its key is the hash of), so the forged
+    reference is never used; the entry is then stored signed, with the rendered problem."""
     import json
 
+    import torch
+
+    from tests.agent.kernels import GOOD
+    from tests.graphs import problems_of
     from torch_llmbackend.store.seal import content_hash
 
-    put(cache_dir, KEY)
+    monkeypatch.setenv("LLMBACKEND_BASELINES", "eager")
+    (problem,) = problems_of(lambda x, y: torch.relu(x + y), torch.randn(4, 40), torch.randn(4, 40))
     with KernelStore(cache_dir) as store:
-        payload = json.loads(store.raw(KEY))["payload"]
+        store.put(KernelEntry(key=problem.key, target="triton", signature=problem.signature, source=GOOD))
+        payload = json.loads(store.raw(problem.key))["payload"]
         payload["problem"] = {"reference_source": "forged"}
-        store.put_raw(KEY, json.dumps({"format": 1, "sha256": content_hash(payload), "payload": payload}).encode())
-    assert main(["cache", "verify", KEY[:12], "--cache-dir", cache_dir]) == 0
-    assert "skipped  its row carries no valid signature of yours" in capsys.readouterr().out
+        store.put_raw(problem.key, json.dumps({"format": 1, "sha256": content_hash(payload), "payload": payload}).encode())
     assert main(["cache", "ls", "--cache-dir", cache_dir]) == 0
     assert "unsigned: verified again before use" in capsys.readouterr().out
+    assert main(["cache", "verify", problem.key[:12], "--cache-dir", cache_dir]) == 0
+    assert "ok" in capsys.readouterr().out
+    with KernelStore(cache_dir) as store:
+        stored = store.get(problem.key)
+    assert stored.trusted and stored.problem["reference_source"] == problem.reference_source
 
 
 def test_an_unsafe_cache_folder_stops_the_command_with_the_fix(cache_dir, capsys):
@@ -168,7 +180,7 @@ def test_version(capsys):
 def test_a_command_group_alone_prints_its_own_help(capsys):
     assert main(["cache"]) == 2
     out = capsys.readouterr().out
-    assert out.startswith("usage: llmbackend cache") and "{ls,show,rm,verify,export,import}" in out
+    assert out.startswith("usage: llmbackend cache") and "{ls,show,rm,verify,export,import,plans}" in out
 
 
 def _commands(parser, path=()):

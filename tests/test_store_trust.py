@@ -279,7 +279,8 @@ def test_a_planted_right_kernel_is_verified_again_then_stored_signed(cache_dir, 
     key = _plant_demo_kernel(cache_dir)
     assert run_demo(cache_dir=cache_dir, target="gemmini") == 0
     (row,) = torch_llmbackend.report()
-    assert row["runs"] == "kernel" and "hit in the cache, verified on first use" in row["reason"]
+    # verified again (it then ties the library under the memory model, so either may run)
+    assert row["verified"] and "hit in the cache, verified on first use" in row["reason"]
     with KernelStore(cache_dir) as store:
         stored = store.get(key)
     assert stored.trusted and len(stored.verified_on) == 1 and stored.problem  # this machine's word now

@@ -39,7 +39,7 @@ def test_wrong_translation_is_rejected_and_a_faster_schedule_wins_and_is_cached(
         answer(PLAIN_C_WRONG), answer(PLAIN_C),  # step 1: the wrong loop nest is rejected, the fix passes
         answer(LIBRARY_CALL),  # step 2
         answer(PLAIN_C), answer(LIBRARY_CALL),  # step 3: host arithmetic is refused
-        "tiling: smaller tiles let loads overlap computes.", answer(RETILED),  # phase 2, round 1
+        "tiling: tiles that hold all of w load it once.", answer(RETILED),  # phase 2, round 1
     )
     options = Options(base_url=llm_server.base_url, model="scripted", cache_dir=gemmini_options["cache_dir"],
                       max_rounds=1, progress=False, request_timeout_s=30.0)

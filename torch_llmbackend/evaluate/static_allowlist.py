@@ -80,7 +80,9 @@ ALLOWED_NAMES = frozenset(
     | {f"triton.{n}" for n in _TRITON}
     | {f"triton.language.{n}" for n in _TL}
     | {f"math.{n}" for n in dir(math) if not n.startswith("_")}
-    | {f"{CUDA_LOADER}.load_cuda", f"{GEMMINI_KERNEL}.GemminiKernel"}
+    # the targets' loaders; Gemmini's `workspace` allocates a simulated-DRAM buffer and names the
+    # layer if that fails (torch.empty with a clearer error)
+    | {f"{CUDA_LOADER}.load_cuda", f"{GEMMINI_KERNEL}.GemminiKernel", f"{GEMMINI_KERNEL}.workspace"}
 )
 ALLOWED_PREFIXES = ("triton.language.math.", "triton.language.extra.libdevice.", "triton.language.extra.cuda.libdevice.")
 
