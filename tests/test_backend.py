@@ -278,3 +278,43 @@ def test_when_one_way_into_inductor_fails_the_next_is_tried_and_named(cache_dir,
     rows = compile_and_compare(MLP(), {"target": "triton", "cache_dir": str(tmp_path / "fresh")})
     assert {r["runs"] for r in rows} == {"eager (Inductor failed: lowered: RuntimeError: lowering exploded; "
                                          "compile_fx: RuntimeError: lowering exploded)"}
+
+
+class _CountingEvaluator:
+    """Stands for the evaluator: counts how often its workers are stopped."""
+
+    def __init__(self):
+        self.closed = 0
+
+    def close(self):
+        self.closed += 1
+
+
+def test_one_warm_worker_serves_a_forward_graph_and_its_backward(cache_dir, monkeypatch):
+    """The workers started for a forward graph stay up for its backward graph (AOTAutograd
+    compiles it on the first backward call), and stop once it is compiled, or after a while."""
+    from torch_llmbackend import backend
+    from torch_llmbackend.options import Options
+
+    session = backend.CompileSession(Options.resolve({"target": "triton"}))
+    session._evaluator = evaluator = _CountingEvaluator()
+    session.release(workers=False)  # after the forward graph
+    assert evaluator.closed == 0 and session._idle_timer is not None
+    session.hold_workers()  # the backward graph starts compiling
+    session.release()  # ... and is done
+    assert evaluator.closed == 1 and session._idle_timer is None
+
+    monkeypatch.setattr(backend, "WORKER_IDLE_S", 0.05)
+    session.release(workers=False)  # a forward graph whose backward never comes
+    session._idle_timer.join(timeout=5)
+    assert evaluator.closed == 2
+
+
+def test_a_training_step_compiles_its_graphs_with_one_worker_start(cache_dir, monkeypatch):
+    from torch_llmbackend import backend
+
+    closed = []
+    monkeypatch.setattr(backend.CompileSession, "release",
+                        lambda self, workers=True: closed.append(workers))
+    compile_and_compare(MLP(), {"target": "triton", "fallback": "eager"})
+    assert closed == [False, True]  # kept after the forward graph, stopped after the backward

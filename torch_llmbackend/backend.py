@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -37,6 +38,7 @@ from .targets.base import RefusedSource
 log = logging.getLogger("torch_llmbackend")
 
 _last_report: list[dict[str, Any]] = []  # decisions of the most recent compile, for report()
+WORKER_IDLE_S = 60.0  # how long a forward graph's workers wait for its backward graph
 
 
 def report() -> list[dict[str, Any]]:
@@ -341,6 +343,7 @@ class CompileSession:
         self.structures: set[str] = set()  # structural keys looked up, for a plan
         self._store: KernelStore | None = None
         self._evaluator = None
+        self._idle_timer: threading.Timer | None = None
         self._searcher = None
 
     def store(self) -> KernelStore:
@@ -369,12 +372,27 @@ class CompileSession:
             log.info("%s", format_table(self.rows[first_row:], graph, seconds))
         self.unlogged = None
 
-    def release(self) -> None:
-        """Stop worker processes and close file handles; both reopen on demand."""
-        if self._evaluator is not None:
-            self._evaluator.close()
+    def release(self, workers: bool = True) -> None:
+        """Close file handles and stop the worker processes; both reopen on demand. With
+        `workers=False` (after a forward graph) the workers stay warm for the backward graph,
+        which AOTAutograd compiles on the first backward call, and are stopped if it has not
+        come within WORKER_IDLE_S."""
         if self._store is not None:
             self._store.close()
+        if workers:
+            self.hold_workers()
+            if self._evaluator is not None:
+                self._evaluator.close()
+        elif self._evaluator is not None and self._idle_timer is None:
+            self._idle_timer = threading.Timer(WORKER_IDLE_S, self.release)
+            self._idle_timer.daemon = True
+            self._idle_timer.start()
+
+    def hold_workers(self) -> None:
+        """A graph is being compiled: the workers kept warm for it are not to be stopped."""
+        timer, self._idle_timer = self._idle_timer, None
+        if timer is not None:
+            timer.cancel()
 
 
 class GraphCompiler:
@@ -387,6 +405,7 @@ class GraphCompiler:
     # -- entry --------------------------------------------------------------------------------
     def compile(self, gm: torch.fx.GraphModule, example_inputs) -> Callable:
         start = time.perf_counter()
+        self.session.hold_workers()
         first_row = len(self.rows)
         try:
             device_type = _device_type(example_inputs)
@@ -414,7 +433,7 @@ class GraphCompiler:
             if target is not None:
                 self._add_left_out_rows(fallback)
         finally:
-            self.session.release()
+            self.session.release(workers=self.name != "forward")  # a backward graph follows a forward one
         self.session.unlogged = (first_row, self.name, time.perf_counter() - start)
         if self.name != "inference":  # llm_backend logs an inference graph once its last check is done
             self.session.log_table()
