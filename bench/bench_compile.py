@@ -196,3 +196,47 @@ def _args_in_reference_order(key, cache_dir, params, x):
         match = next(t for t in pool if tuple(t.shape) == spec.shape and all(t is not a for a in args))
         args.append(match)
     return args
+
+
+# -- compile time in a fresh process, against Inductor's (issue 19) ----------------------------
+
+ONE_PROCESS = """
+import sys, time, torch, torch.nn as nn
+torch.manual_seed(0)
+m = nn.Sequential(nn.Linear(256, 512), nn.ReLU(), nn.Linear(512, 256), nn.GELU(), nn.LayerNorm(256)).eval()
+x = torch.randn(64, 256)
+start = time.perf_counter()
+with torch.no_grad():
+    out = torch.compile(m, backend=sys.argv[1])(x)
+print(time.perf_counter() - start)
+assert torch.allclose(out, m(x), atol=1e-5)
+"""
+
+
+def _first_call_s(backend: str, env: dict) -> float:
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", ONE_PROCESS, backend], capture_output=True, text=True, env=env,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return float(proc.stdout.strip().splitlines()[-1])
+
+
+def test_fresh_process_compile_against_inductor(benchmark, tmp_path):
+    """First call (compile) of a model no kernel of ours applies to, each in a fresh process:
+    cold (empty caches: an offline miss) and warm (Inductor's caches and our plan from an earlier
+    process), llm against Inductor. The figures go into extra_info; the benchmark times llm warm."""
+    base = {**os.environ, "LLMBACKEND_CACHE_DIR": str(tmp_path / "llm"), "LLMBACKEND_MODE": "offline"}
+    cold = {"inductor": _first_call_s("inductor", {**base, "TORCHINDUCTOR_CACHE_DIR": str(tmp_path / "i1")}),
+            "llm": _first_call_s("llm", {**base, "TORCHINDUCTOR_CACHE_DIR": str(tmp_path / "i2")})}
+    warm_env = {**base, "TORCHINDUCTOR_CACHE_DIR": str(tmp_path / "i2")}
+    warm_inductor = min(_first_call_s("inductor", warm_env) for _ in range(2))
+    benchmark.extra_info.update(device=DEVICE, cold_inductor_s=cold["inductor"], cold_llm_s=cold["llm"],
+                                warm_inductor_s=warm_inductor, cold_ratio=cold["llm"] / cold["inductor"])
+    benchmark.pedantic(lambda: _first_call_s("llm", warm_env), rounds=2, iterations=1)
+    stats = getattr(benchmark, "stats", None)
+    if stats is not None:
+        benchmark.extra_info["warm_ratio"] = stats.stats.min / warm_inductor
+        print(f"\n[compile] cold: llm {cold['llm']:.2f} s vs Inductor {cold['inductor']:.2f} s; "
+              f"warm: llm {stats.stats.min:.2f} s vs Inductor {warm_inductor:.2f} s ({DEVICE})")
