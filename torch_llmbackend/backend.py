@@ -278,8 +278,6 @@ class Decision:
     usage: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # kernels of the same structure refused here
     alternates: list[Problem] = field(default_factory=list)  # the same subgraph for other targets
-    # a dynamic subgraph: the problems at the spread of sizes its kernel is proven at
-    points: list[Problem] = field(default_factory=list)
     table: runtime.SizeTable | None = None
     coverage: str = ""  # which sizes the kernel covers, for the report
 
@@ -478,10 +476,9 @@ class GraphCompiler:
                 self._left_out.append({"op": ", ".join(op_name(n.target) for n in nodes), "reason": str(e), "count": len(nodes)})
                 continue
             d.alternates = [make_problem(sub, alt.name, alt.capability(device_type), alt.key_versions(), tf32)
-                            for alt in alternates] if not sub.dynamic else []
-            if sub.dynamic:
-                d.points = problems_at(sub, spread(sub)[:-1], target.name, capability, versions, tf32)
+                            for alt in alternates]
             decisions.append(d)
+        self._device_type, self._tf32 = device_type, tf32
         machine = this_machine(target, device_type)
         misses = [d for d in decisions if not self._use_cached_any(d, device_type, machine)]
         misses = [d for d in misses if not self._use_structural(d, machine)]
@@ -551,18 +548,36 @@ class GraphCompiler:
         proof is stored, so the next process hits it exactly). False when none is proven."""
         if d.reason:  # resolved already (a cached kernel that failed here, say)
             return True
-        store, refused = self.store(), []
-        for cand in reuse.candidates(store, d.problem, self.opts.use_shipped_bundle):
-            proven = reuse.prove(self.evaluator(), store, d.problem, cand, machine)
-            if isinstance(proven, str):
-                refused.append(f"kernel {cand.key[:12]} of the same structure refused at these sizes ({proven})")
-                continue
-            d.entry, d.source, d.verified, d.timings = proven, "cache", True, proven.timings
-            found_at = cand.provenance.get("proven_sizes") or _sizes_of(cand)
-            d.reason = f"hit by structure: kernel {cand.key[:12]} (found at {found_at}) proven at these sizes"
-            return True
+        store, refused, primary = self.store(), [], d.problem
+        for problem in [primary, *d.alternates]:  # with target=auto, a Triton kernel serves a CUDA subgraph too
+            target_machine = machine if problem is primary else this_machine(get_target(problem.target), self._device_type)
+            for cand in reuse.candidates(store, problem, self.opts.use_shipped_bundle):
+                proven = reuse.prove(self.evaluator(), store, problem, cand, target_machine)
+                if isinstance(proven, str):
+                    refused.append(f"kernel {cand.key[:12]} of the same structure refused at these sizes ({proven})")
+                    continue
+                d.problem = problem
+                d.entry, d.source, d.verified, d.timings = proven, "cache", True, proven.timings
+                found_at = cand.provenance.get("proven_sizes") or _sizes_of(cand)
+                d.reason = f"hit by structure: kernel {cand.key[:12]} (found at {found_at}) proven at these sizes"
+                return True
         d.notes = refused
         return False
+
+    def _other_sizes(self, d: Decision) -> list[Problem]:
+        """One problem at other sizes than the prompt's, for the search to verify candidates at."""
+        if d.sub.dynamic:
+            return self._points(d)[-1:]
+        target = get_target(d.problem.target)
+        other = resized(d.sub, target.name, target.capability(self._device_type), target.key_versions(), self._tf32)
+        return [other] if other is not None else []
+
+    def _points(self, d: Decision) -> list[Problem]:
+        """A dynamic subgraph's problems at the spread of its sizes (graph/variants.py), for the
+        target of the kernel it found, the example sizes left out."""
+        target = get_target(d.problem.target)
+        return problems_at(d.sub, spread(d.sub)[:-1], target.name, target.capability(self._device_type),
+                           target.key_versions(), self._tf32)
 
     def _search_or_queue(self, misses: list[Decision], machine: dict[str, str], capability: str = "",
                          versions: dict | None = None, tf32: bool = False) -> None:
@@ -578,7 +593,7 @@ class GraphCompiler:
         searcher = self.session.searcher(machine)
         # a kernel must be right at sizes other than the prompt's: it reads them at run time
         searcher.variants = {d.problem.key: other for d in misses if not d.reason
-                             for other in [_other_sizes(d, capability, versions or {}, tf32)] if other}
+                             for other in [self._other_sizes(d)] if other}
         results = searcher.search_many([d.problem for d in misses if not d.reason])
         for d in misses:
             res = results.get(d.problem.key)
@@ -646,10 +661,11 @@ class GraphCompiler:
         bucket: the kernel where it was proven and faster, the baseline elsewhere."""
         if d.run is None or d.run is not d.entry:
             return
+        machine = this_machine(get_target(d.problem.target), self._device_type)  # the kernel's target
         where = [s for s in d.sub.sizes.hints if s in d.sub.sizes.where]
         store, measured, lines = self.store(), {}, []
         names = ("eager", "inductor")
-        for p in [d.problem, *d.points]:
+        for p in [d.problem, *self._points(d)]:
             values = dict(p.sizes)
             key = tuple(runtime.bucket(values[s]) for s in where)
             if p is d.problem:
@@ -752,14 +768,6 @@ class GraphCompiler:
     def _add_left_out_rows(self, fallback: str) -> None:
         for lo in getattr(self, "_left_out", []):
             self.rows.append(plain_row(self.name, "pytorch", [lo["op"]] * lo["count"], lo["reason"], fallback))
-
-
-def _other_sizes(d: Decision, capability: str, versions: dict, tf32: bool) -> list[Problem]:
-    """One problem at other sizes than the prompt's, for the search to verify candidates at."""
-    if d.points:
-        return d.points[-1:]
-    other = resized(d.sub, d.problem.target, capability, versions, tf32)
-    return [other] if other is not None else []
 
 
 def _sizes_of(entry: KernelEntry) -> str:
