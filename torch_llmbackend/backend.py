@@ -25,12 +25,12 @@ import torch
 from torch._functorch.aot_autograd import make_boxed_func
 from torch._subclasses.fake_tensor import unset_fake_temporarily
 
-from . import plans, reuse, runtime, whole_graph
+from . import plans, policy, reuse, runtime, whole_graph
 from .graph import Subgraph, lift, make_problem, op_name, partition
 from .graph.variants import problems_at, resized, spread
 from .options import Options
 from .machine import this_machine
-from .records import Evaluation, Problem
+from .records import Problem
 from .reports import ReportRow, attach, format_table, report, set_runs
 from .store.bundle import shipped_entries
 from .store.kernels import KernelEntry, KernelStore, open_store
@@ -388,7 +388,9 @@ class CompileSession:
 
 
 class GraphCompiler:
-    """Compiles one aten graph (forward, backward or inference) of one torch.compile call."""
+    """Compiles one aten graph (forward, backward or inference) of one torch.compile call:
+    stages wired (partition, key, cache/structure/search, choose, stitch, the rest); what to
+    run at each choice is policy.py's."""
 
     def __init__(self, session: CompileSession, name: str):
         self.session, self.opts, self.name, self.rows = session, session.opts, name, session.rows
@@ -455,7 +457,7 @@ class GraphCompiler:
         parts = partition(gm, target, self.opts.min_subgraph_ops)
         self._left_out = parts.left_out_summary()
         capability, versions = target.capability(device_type), target.key_versions()
-        alternates = self._alternate_targets(device_type)
+        alternates = policy.alternate_targets(self.opts.target, device_type, _available_target).run
         # TF32 follows the user's setting: kernels are verified and timed the way the model runs
         tf32 = device_type == "cuda" and bool(torch.backends.cuda.matmul.allow_tf32)
         decisions = []
@@ -484,14 +486,6 @@ class GraphCompiler:
             if d.sub.dynamic:
                 self._size_table(d, target, machine)
         return decisions
-
-    def _alternate_targets(self, device_type: str) -> list[Target]:
-        """Targets whose cached kernels for a subgraph count as hits besides the chosen one's:
-        with target="auto", NVIDIA GPUs have two kernel languages; an LLM search writes CUDA,
-        but a verified Triton kernel for the same subgraph is as good a hit."""
-        if self.opts.target != "auto" or device_type != "cuda":
-            return []
-        return [alt for alt in (_available_target("triton", device_type),) if alt is not None]
 
     def _use_cached_any(self, d: Decision, device_type: str, machine: dict[str, str]) -> bool:
         """The primary target's kernel, else the first alternate target's that is cached and
@@ -584,54 +578,26 @@ class GraphCompiler:
             d.because(f"LLM search: {res.reason}")
 
     def _choose(self, d: Decision, target: Target, machine: dict[str, str]) -> None:
-        """Run the kernel only if it beats every baseline known (or the user prefers kernels).
-        Baselines: a target's own library kernel when it has one, else eager and Inductor."""
-        baseline = self._target_baseline(d, target, machine)
-        if baseline is not None and "candidate" in baseline.timings:
-            d.timings = {**d.timings, "library": baseline.timings["candidate"]}
-        if d.entry is not None:
-            ev = Evaluation(True, "ok", "", timings=d.timings)
-            names = ("library",) if baseline is not None else ("eager", "inductor")
-            speedups = [s for s in (ev.speedup(n) for n in names) if s is not None]
-            if self.opts.prefer == "kernel" or (speedups and min(speedups) > 1.0):
-                d.run = d.entry
-                return
-            if not speedups:
-                d.also("no baseline timing to compare")
-            else:
-                d.also(f"verified but not faster than the {'library' if baseline else 'better baseline'} ({min(speedups):.2f}x)")
-            d.source = "fallback"
-        if baseline is not None:
-            d.run, d.verified = baseline, True
-            d.timings = {**baseline.timings, **{k: v for k, v in d.timings.items() if k == "library"}}
-            d.also(f"the {target.name} library baseline runs")
-        elif d.entry is not None:
-            d.also("the baseline runs")
-
-    def _target_baseline(self, d: Decision, target: Target, machine: dict[str, str]) -> KernelEntry | None:
-        """The target's own kernel for this subgraph (no LLM), verified here; cached under the
-        subgraph's key plus '.library' so that a later compile does not verify it again."""
-        source = target.baseline_source(d.problem)
-        if source is None:
-            return None
-        key = d.problem.key + ".library"
+        """What runs the subgraph (policy.kernel_or_baseline), against the target's library
+        where it has one (policy.library_baseline, cached under the key plus '.library')."""
         store = self.store()
-        entry = store.get(key)
-        if entry is not None and entry.source == source and entry.verified_here(machine):
-            return entry
-        ev = self.evaluator().evaluate_here(d.problem, source)  # the target's own code: no worker needed
-        if not ev.ok:
-            log.warning("the %s library baseline for %s failed verification (%s): %s", target.name,
-                        d.problem.key[:16], ev.stage, ev.reason)
-            d.also(f"library baseline failed ({ev.stage})")
-            return None
-        entry = KernelEntry(key, target.name, d.problem.signature, source, provenance={"author": "library"},
-                            verification=ev.verification, timings=ev.timings, device=machine["device"],
-                            versions={k: v for k, v in machine.items() if k != "device"},
-                            verified_on=[machine], problem=d.problem.to_json())
-        if not store.readonly:
-            store.put(entry)
-        return entry
+        stored = functools.cache(lambda: store.get(d.problem.key + ".library"))  # looked up once, if at all
+        # the target's own code: verified in this process, no worker needed
+        library = policy.library_baseline(d.problem, target, stored, machine,
+                                          lambda source: self.evaluator().evaluate_here(d.problem, source))
+        if library.reason:
+            d.also(library.reason)
+        baseline = library.run
+        if baseline is not None and baseline is not stored() and not store.readonly:
+            store.put(baseline)
+        choice = policy.kernel_or_baseline(d.entry, d.timings, baseline, self.opts.prefer, target.name)
+        if choice.reason:
+            d.also(choice.reason)
+        if d.entry is not None and choice.run is not d.entry:
+            d.source = "fallback"
+        if baseline is not None and choice.run is baseline:
+            d.verified = True
+        d.run, d.timings = choice.run, choice.timings
 
     def _size_table(self, d: Decision, target: Target, machine: dict[str, str]) -> None:
         """Prove a dynamic subgraph's kernel at the spread of its sizes, and choose per size
@@ -821,40 +787,10 @@ def _as_python(gm: torch.fx.GraphModule) -> Callable:
     return boxed
 
 
-def _real_inputs(example_inputs) -> list:
-    out = []
-    for t in example_inputs:
-        if not isinstance(t, torch.Tensor):
-            out.append(t)
-            continue
-        real = torch.empty_strided(t.shape, t.stride(), dtype=t.dtype, device=t.device)
-        # zeros for integer tensors: a valid index for any gather/embedding left in the graph
-        out.append(real.normal_() if real.is_floating_point() else real.zero_())
-    return out
-
-
-def _faster_on_gpu(gm, compiled, example_inputs) -> tuple[Callable, str]:
-    """Time eager and Inductor on the leftover graph the way the evaluator times kernels (cold
-    GPU time, or the host time of a call where that is larger); keep the faster, ties going to
-    Inductor."""
-    from .evaluate.timing import capturing, measure_alternating
-
-    if capturing("cuda"):  # compiled inside the user's CUDA-graph capture: no timing there
-        return compiled, "inductor (not timed: compiled during a CUDA-graph capture)"
-    if any(isinstance(a, torch.SymInt) or (isinstance(a, torch.Tensor) and any(isinstance(s, torch.SymInt) for s in a.shape))
-           for a in example_inputs):  # one size's timing says little of a graph that serves all sizes
-        return compiled, "inductor (not timed: dynamic shapes)"
-    try:
-        args = _real_inputs(example_inputs)
-        python = _as_python(gm)  # timed as it would run
-        timings = measure_alternating([lambda: python(list(args)), lambda: compiled(list(args))], "cuda")
-    except Exception as e:  # out of memory for inputs or timing buffers, say: Inductor, untimed
-        log.warning("could not time the leftover graph (%s: %s); Inductor runs it", type(e).__name__, e)
-        return compiled, f"inductor (not timed: {type(e).__name__})"
-    t_eager, t_ind = (t.median for t in timings)
-    if t_eager < 0.95 * t_ind:
-        return python, f"eager ({t_eager:.1f} us vs Inductor {t_ind:.1f} us)"
-    return compiled, f"inductor ({t_ind:.1f} us vs eager {t_eager:.1f} us)"
+def _faster_on_gpu(gm: torch.fx.GraphModule, compiled: Callable, example_inputs) -> tuple[Callable, str]:
+    """(what runs, why) for the leftover graph: eager or Inductor, by policy.eager_or_inductor."""
+    choice = policy.eager_or_inductor(lambda: _as_python(gm), compiled, example_inputs)
+    return choice.run, choice.reason
 
 
 def _first_line(text: str) -> str:
