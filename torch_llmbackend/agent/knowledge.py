@@ -1,4 +1,4 @@
-"""The agent's link to the knowledge base (store/knowledge.py): experience in, lessons out.
+"""The agent's link to the knowledge base (store/knowledge/): experience in, lessons out.
 
 The link reads a finished search only through its `SearchOutcome` (agent/outcome.py) and asks
 for a lesson only through the `ask` function the search loop hands it, so that the request
@@ -57,7 +57,7 @@ class KnowledgeLink:
         """One more request: what should the next search of a similar subgraph know?"""
         if not outcome.lesson_request:
             return ""
-        from ..store.knowledge_prompts import clean_lesson
+        from ..store.knowledge.prompts import clean_lesson
 
         try:
             return clean_lesson(ask("lesson", outcome.lesson_request))

@@ -44,7 +44,7 @@ class SearchOutcome:
     speedup: float | None = None
     transcript_path: str | None = None
     device: str = ""  # the device as the knowledge base's rooflines name it
-    attempts: list = field(default_factory=list)  # store.knowledge_records.Attempt, one per evaluated reply
+    attempts: list = field(default_factory=list)  # store.knowledge.records.Attempt, one per evaluated reply
     lesson_request: list[dict[str, str]] = field(default_factory=list)  # the conversation a lesson is asked on
 
     def result(self) -> SearchResult:
@@ -56,8 +56,8 @@ def knowledge_attempt(evaluation: Evaluation, text: str, target: str, *, won: bo
                       **speedups: float | None) -> Any:
     """The knowledge base's record of one evaluated reply: its techniques (classified from
     `text`, else the named `technique`), whether it verified or why not, and its speed-ups."""
-    from ..store.knowledge_records import Attempt
-    from ..store.knowledge_taxonomy import classify_techniques
+    from ..store.knowledge.records import Attempt
+    from ..store.knowledge.taxonomy import classify_techniques
 
     techniques = classify_techniques(text, target) or ([technique] if technique else [])
     return Attempt(techniques=techniques, verified=evaluation.ok,

@@ -387,7 +387,7 @@ class _ProblemSearch:
                 speedup_vs_eager=_speedup(e, "eager", self._baselines),
                 speedup_vs_inductor=_speedup(e, "inductor", self._baselines)))
         if outcome.attempts and self.s.knowledge.kb is not None and not self.budget.spent():
-            from ..store.knowledge_prompts import lesson_prompt
+            from ..store.knowledge.prompts import lesson_prompt
 
             messages = prompts.build_messages(self.problem, "", self.history)
             outcome.lesson_request = prompts.append_request(messages, lesson_prompt(self.problem, outcome.attempts, outcome.device))
