@@ -9,8 +9,8 @@ from torch_llmbackend.agent.provider import EndpointUnavailable
 from torch_llmbackend.options import Options
 from torch_llmbackend.records import Evaluation
 from torch_llmbackend.store.kernels import KernelStore
-from torch_llmbackend.targets.gemmini_graph import parse_problem
-from torch_llmbackend.targets.gemmini_lower import useful_macs
+from torch_llmbackend.targets.gemmini.graph import parse_problem
+from torch_llmbackend.targets.gemmini.lower import useful_macs
 
 
 class CyclesEvaluator:

@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from ..options import Options
 from ..records import Evaluation, Problem
 from ..targets.gemmini import NO_GEMMINI_WORK
-from ..targets.gemmini_graph import UnsupportedGraph, parse_problem
-from ..targets.gemmini_lower import Unsupported, config_for, lower, useful_macs
+from ..targets.gemmini.graph import UnsupportedGraph, parse_problem
+from ..targets.gemmini.lower import Unsupported, config_for, lower, useful_macs
 from . import prompts
 from .budget import Budget, BudgetSpent
 from .extract import extract_code
