@@ -50,7 +50,8 @@ def kernel_or_baseline(entry: KernelEntry | None, timings: dict[str, Any], basel
                            f"({min(speedups):.2f}x)")
     if baseline is not None:
         reasons.append(f"the {target_name} library baseline runs")
-        return Choice(baseline, "; ".join(reasons), {**baseline.timings, **{k: v for k, v in timings.items() if k == "library"}})
+        library = {k: v for k, v in timings.items() if k == "library"}
+        return Choice(baseline, "; ".join(reasons), {**baseline.timings, **library})
     if entry is not None:
         reasons.append("the baseline runs")
     return Choice(None, "; ".join(reasons), timings)
@@ -74,9 +75,9 @@ def library_baseline(problem: Problem, target: Any, stored: Callable[[], KernelE
         log.warning("the %s library baseline for %s failed verification (%s): %s", target.name,
                     problem.key[:16], ev.stage, ev.reason)
         return Choice(None, f"library baseline failed ({ev.stage})")
-    entry = KernelEntry(problem.key + ".library", target.name, problem.signature, source, provenance={"author": "library"},
-                        verification=ev.verification, timings=ev.timings, device=machine["device"],
-                        versions={k: v for k, v in machine.items() if k != "device"},
+    entry = KernelEntry(problem.key + ".library", target.name, problem.signature, source,
+                        provenance={"author": "library"}, verification=ev.verification, timings=ev.timings,
+                        device=machine["device"], versions={k: v for k, v in machine.items() if k != "device"},
                         verified_on=[machine], problem=problem.to_json())
     return Choice(entry, "", ev.timings)
 
@@ -89,7 +90,8 @@ def alternate_targets(target_option: str, device_type: str, available: Callable[
     if target_option != "auto" or device_type != "cuda":
         return Choice([])
     alternates = [alt for alt in (available("triton", device_type),) if alt is not None]
-    return Choice(alternates, "target=auto on an NVIDIA GPU: verified Triton kernels are hits too" if alternates else "")
+    why = "target=auto on an NVIDIA GPU: verified Triton kernels are hits too" if alternates else ""
+    return Choice(alternates, why)
 
 
 def eager_or_inductor(eager: Callable[[], Callable], compiled: Callable, example_inputs) -> Choice:
@@ -100,8 +102,9 @@ def eager_or_inductor(eager: Callable[[], Callable], compiled: Callable, example
 
     if capturing("cuda"):  # compiled inside the user's CUDA-graph capture: no timing there
         return Choice(compiled, "inductor (not timed: compiled during a CUDA-graph capture)")
-    if any(isinstance(a, torch.SymInt) or (isinstance(a, torch.Tensor) and any(isinstance(s, torch.SymInt) for s in a.shape))
-           for a in example_inputs):  # one size's timing says little of a graph that serves all sizes
+    symbolic = lambda a: isinstance(a, torch.SymInt) or (  # noqa: E731
+        isinstance(a, torch.Tensor) and any(isinstance(s, torch.SymInt) for s in a.shape))
+    if any(symbolic(a) for a in example_inputs):  # one size's timing says little of a graph that serves all sizes
         return Choice(compiled, "inductor (not timed: dynamic shapes)")
     try:
         args = real_inputs(example_inputs)

@@ -55,8 +55,8 @@ def test_an_endpoint_that_died_for_the_compile_stops_the_gemmini_search_before_i
     with KernelStore(cache_dir) as store:
         holder = {}
         # another subgraph's search finds the endpoint gone while this one evaluates its first step
-        evaluator = CyclesEvaluator(useful_macs(parse_problem(problem)), 400.0,
-                                    lambda n: n == 1 and holder["s"].endpoint_failed(EndpointUnavailable("connection refused")))
+        dies = lambda n: n == 1 and holder["s"].endpoint_failed(EndpointUnavailable("connection refused"))  # noqa: E731
+        evaluator = CyclesEvaluator(useful_macs(parse_problem(problem)), 400.0, dies)
         holder["s"] = s = searcher(llm_server, cache_dir, evaluator, store)
         result = s.search(problem)
     assert len(llm_server.requests) == 1

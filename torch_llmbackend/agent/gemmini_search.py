@@ -97,8 +97,9 @@ class _State:
 
 
 class GemminiSearch:
-    def __init__(self, options: Options | None = None, evaluator=None, store=None, kb=None, provider: Provider | None = None,
-                 machine: dict[str, str] | None = None, *, services: SearchServices | None = None):
+    def __init__(self, options: Options | None = None, evaluator=None, store=None, kb=None,
+                 provider: Provider | None = None, machine: dict[str, str] | None = None, *,
+                 services: SearchServices | None = None):
         """Either the compile's `services` (a Searcher), or the parts to build them from;
         `machine`: the winner is stored as verified on it (see winners.kernel_entry)."""
         if services is None:
@@ -295,13 +296,15 @@ class GemminiSearch:
         if state.transcript:
             state.transcript.note(text)
 
-    def _outcome(self, state: _State, reason: str, entry, best: _Attempt | None, speedup: float | None = None) -> SearchOutcome:
+    def _outcome(self, state: _State, reason: str, entry, best: _Attempt | None,
+                 speedup: float | None = None) -> SearchOutcome:
         evaluation = best.evaluation if best is not None else (state.attempts[-1].evaluation if state.attempts else None)
         return SearchOutcome(problem=state.problem, reason=reason, rounds=state.rounds, usage=state.usage, entry=entry,
-                             best=evaluation, speedup=speedup, transcript_path=state.transcript.path if state.transcript else None,
-                             device="gemmini")
+                             best=evaluation, speedup=speedup, device="gemmini",
+                             transcript_path=state.transcript.path if state.transcript else None)
 
-    def _result(self, state: _State, reason: str, entry, best: _Attempt | None, speedup: float | None = None) -> SearchResult:
+    def _result(self, state: _State, reason: str, entry, best: _Attempt | None,
+                speedup: float | None = None) -> SearchResult:
         return self._outcome(state, reason, entry, best, speedup).result()
 
 

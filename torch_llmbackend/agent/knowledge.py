@@ -76,6 +76,7 @@ class KnowledgeLink:
             if kb.pending_lessons() < CONSOLIDATE_AFTER:
                 return
             version = kb.consolidate(ask)
-            log.info("knowledge base: consolidated lessons into notes version %s (%d tokens)", version, usage.total_tokens)
+            log.info("knowledge base: consolidated lessons into notes version %s (%d tokens)", version,
+                     usage.total_tokens)
         except Exception as e:  # the notes stay as they were; the next compile tries again
             log.warning("knowledge base: consolidation failed (%s: %s)", type(e).__name__, e)

@@ -48,8 +48,9 @@ class SearchOutcome:
     lesson_request: list[dict[str, str]] = field(default_factory=list)  # the conversation a lesson is asked on
 
     def result(self) -> SearchResult:
-        return SearchResult(key=self.problem.key, entry=self.entry, best=self.best, reason=self.reason, rounds=self.rounds,
-                            usage=self.usage.to_json(), transcript_path=self.transcript_path, speedup=self.speedup)
+        return SearchResult(key=self.problem.key, entry=self.entry, best=self.best, reason=self.reason,
+                            rounds=self.rounds, usage=self.usage.to_json(), transcript_path=self.transcript_path,
+                            speedup=self.speedup)
 
 
 def knowledge_attempt(evaluation: Evaluation, text: str, target: str, *, won: bool, technique: str | None = None,

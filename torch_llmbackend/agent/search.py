@@ -390,7 +390,8 @@ class _ProblemSearch:
             from ..store.knowledge.prompts import lesson_prompt
 
             messages = prompts.build_messages(self.problem, "", self.history)
-            outcome.lesson_request = prompts.append_request(messages, lesson_prompt(self.problem, outcome.attempts, outcome.device))
+            request = lesson_prompt(self.problem, outcome.attempts, outcome.device)
+            outcome.lesson_request = prompts.append_request(messages, request)
         return outcome
 
     def _plain_outcome(self, reason: str, entry: Any = None) -> SearchOutcome:

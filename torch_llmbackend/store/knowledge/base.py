@@ -52,7 +52,8 @@ log = logging.getLogger("torch_llmbackend.knowledge")
 FILENAME = "knowledge.sqlite"
 EXPORT_FORMAT = "torch_llmbackend.knowledge"
 EXPORT_FORMAT_VERSION = 1
-STARTER_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "data", "knowledge_starter.json")
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # torch_llmbackend/
+STARTER_PATH = os.path.join(_PACKAGE_DIR, "data", "knowledge_starter.json")
 # How many recent records retrieval considers; older experience still counts in the statistics.
 MAX_CANDIDATES = 5000
 
