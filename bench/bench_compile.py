@@ -15,7 +15,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from torch_llmbackend.backend import this_machine
+from torch_llmbackend.machine import this_machine
 from torch_llmbackend.store.kernels import KernelEntry, KernelStore
 from torch_llmbackend.targets import get_target
 

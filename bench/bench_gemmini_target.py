@@ -4,7 +4,7 @@
 
 GEMMs: the ResNet-50 shapes as the target runs an int8 linear layer (torch._int_mm followed by
 the requantize chain, fused into the mvout scale): the library baseline exactly as
-targets/gemmini_lower.py emits it (tiled_matmul_auto, WS) against the curated kernel
+targets/gemmini/lower.py emits it (tiled_matmul_auto, WS) against the curated kernel
 bench/curated/int8_linear_relu_gemmini.py (tiles chosen for overlap). Convolutions: the ResNet-50
 shapes as the target runs them (float32, FP32 config: int8 convolutions have no PyTorch CPU
 reference, so the compile path never makes them): tiled_conv_auto against

@@ -247,7 +247,7 @@ def test_a_read_only_folder_is_read_and_never_written(tmp_path, caplog):
 # can write the cache folder, but has not the secret, plants it as a row that claims to be
 # verified on this machine; the compile must verify it again before it runs.
 def _plant_demo_kernel(cache_dir, edit_source=lambda s: s):
-    from torch_llmbackend.backend import this_machine
+    from torch_llmbackend.machine import this_machine
     from torch_llmbackend.store.bundle import shipped_entries
     from torch_llmbackend.targets import get_target
 

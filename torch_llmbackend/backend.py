@@ -25,11 +25,13 @@ import torch
 from torch._functorch.aot_autograd import make_boxed_func
 from torch._subclasses.fake_tensor import unset_fake_temporarily
 
-from . import plans, reuse, runtime, whole_graph
-from .graph import Subgraph, lift, make_problem, op_name, partition, short_op_name
+from . import plans, policy, reuse, runtime, whole_graph
+from .graph import Subgraph, lift, make_problem, op_name, partition
 from .graph.variants import problems_at, resized, spread
 from .options import Options
-from .records import Evaluation, Problem
+from .machine import this_machine
+from .records import Problem
+from .reports import ReportRow, attach, format_table, report, set_runs
 from .store.bundle import shipped_entries
 from .store.kernels import KernelEntry, KernelStore, open_store
 from .targets import Target, get_target
@@ -37,13 +39,11 @@ from .targets.base import RefusedSource
 
 log = logging.getLogger("torch_llmbackend")
 
-_last_report: list[dict[str, Any]] = []  # decisions of the most recent compile, for report()
 WORKER_IDLE_S = 60.0  # how long a forward graph's workers wait for its backward graph
 
+# report, format_table and this_machine live in reports.py and machine.py; importable here as before
+__all__ = ["format_table", "llm_backend", "report", "this_machine"]
 
-def report() -> list[dict[str, Any]]:
-    """One dict per subgraph (and per group of ops left in PyTorch) of the most recent compile."""
-    return [dict(r) for r in _last_report]
 
 
 def llm_backend(gm: torch.fx.GraphModule, example_inputs, options: dict | None = None, **unused):
@@ -51,9 +51,8 @@ def llm_backend(gm: torch.fx.GraphModule, example_inputs, options: dict | None =
     from torch._dynamo.backends.common import aot_autograd
 
     opts = Options.resolve(options)
-    global _last_report
     session = CompileSession(opts)
-    _last_report = session.rows
+    attach(session.rows)
     device_type = _device_type(example_inputs)
 
     plan_key = plans.plan_key(gm, example_inputs, opts) if not opts.search else None
@@ -145,7 +144,7 @@ def _whole_graph_callable(runs: str, gm: torch.fx.GraphModule, example_inputs, r
         return fn
 
 
-def _whole_graph_baseline(gm, example_inputs, rows: list[dict[str, Any]], device_type: str | None,
+def _whole_graph_baseline(gm, example_inputs, rows: list[ReportRow], device_type: str | None,
                           timed: bool, cuda_graphs: bool = False) -> tuple[str, str, Callable, str]:
     """(runs, why, callable, replayed) for a graph none of our kernels applies to: Inductor on
     the whole graph; on a GPU, where timing is safe, eager instead if it is 5% faster, and
@@ -156,7 +155,7 @@ def _whole_graph_baseline(gm, example_inputs, rows: list[dict[str, Any]], device
     except Exception as e:
         why = f"eager, whole graph (Inductor failed: {type(e).__name__}: {_first_line(str(e))})"
         log.warning("Inductor failed on the whole graph (%s: %s); it runs eagerly", type(e).__name__, e)
-        _set_runs(rows, why)
+        set_runs(rows, why)
         return "eager", why, eager, ""
     from .evaluate.timing import capturing
 
@@ -167,7 +166,7 @@ def _whole_graph_baseline(gm, example_inputs, rows: list[dict[str, Any]], device
         runs, why, chosen = "eager", f"eager, whole graph ({times[1]:.1f} us vs Inductor {times[0]:.1f} us)", eager
     elif times is not None:
         why = f"inductor, whole graph ({times[0]:.1f} us vs eager {times[1]:.1f} us)"
-    _set_runs(rows, why)
+    set_runs(rows, why)
     replay = ""
     if timed and cuda_graphs:
         candidates = {"compiled": inductor, "eager": eager}
@@ -175,17 +174,12 @@ def _whole_graph_baseline(gm, example_inputs, rows: list[dict[str, Any]], device
                                                   ["inductor, whole graph"] * len(rows), device_type)
         if replayed is not chosen:
             replay = "inductor" if replayed.fn is inductor else "eager"
-            runs, why, chosen = replay, rows[0]["runs"] if rows else why, replayed
+            runs, why, chosen = replay, rows[0].runs if rows else why, replayed
     return runs, why, chosen, replay
 
 
-def _set_runs(rows: list[dict[str, Any]], runs: str) -> None:
-    for row in rows:
-        row["runs"] = runs
-
-
 def _plan_of(session: "CompileSession", runs: str, why: str, replay: str = "") -> plans.Plan:
-    return plans.Plan(runs, why, looked_up=sorted({r["key"] for r in session.rows if r["key"]}),
+    return plans.Plan(runs, why, looked_up=sorted({r.key for r in session.rows if r.key}),
                       structures=sorted(session.structures), replay=replay)
 
 
@@ -270,7 +264,7 @@ class Decision:
     problem: Problem
     sub: Subgraph
     source: str = "fallback"  # cache | llm | fallback
-    reason: str = ""
+    reasons: list[str] = field(default_factory=list)  # the report's reason, in parts joined once
     verified: bool = False
     entry: KernelEntry | None = None  # the kernel found (cache or LLM), used or not
     run: KernelEntry | None = None  # what is stitched in: the kernel, a target baseline, or None
@@ -281,7 +275,19 @@ class Decision:
     table: runtime.SizeTable | None = None
     coverage: str = ""  # which sizes the kernel covers, for the report
 
-    def row(self, graph: str, index: int, fallback: str) -> dict[str, Any]:
+    @property
+    def reason(self) -> str:
+        return "; ".join(self.reasons)
+
+    def because(self, reason: str) -> None:
+        """The reason so far is replaced: what happened to the subgraph starts here."""
+        self.reasons = [reason] if reason else []
+
+    def also(self, part: str) -> None:
+        """One more part of the reason (what happened next)."""
+        self.reasons.append(part)
+
+    def row(self, graph: str, index: int, fallback: str) -> ReportRow:
         def med(name):
             t = self.timings.get(name)
             return t.get("median") if isinstance(t, dict) else None
@@ -291,21 +297,20 @@ class Decision:
             runs = fallback
         else:
             runs = "kernel" if self.run is self.entry else self.run.provenance.get("author", "baseline")
-        return {
-            "graph": graph, "subgraph": index, "key": self.problem.key, "target": self.problem.target,
-            "ops": list(self.problem.ops), "source": self.source, "reason": self.reason,
-            "verified": self.verified, "runs": runs, "check": self._check(),
-            "kernel_time": kernel, "eager_time": eager, "inductor_time": inductor, "library_time": library,
-            "time_unit": (self.timings.get("candidate") or {}).get("unit", "us") if kernel else None,
-            "speedup_vs_eager": eager / kernel if kernel and eager else None,
-            "speedup_vs_inductor": inductor / kernel if kernel and inductor else None,
-            "speedup_vs_library": library / kernel if kernel and library else None,
-            "stats": (self.timings.get("candidate") or {}).get("stats"), "device": self.timings.get("device"),
-            # the two parts of a GPU kernel's figure: its own GPU time, the host time of a call
-            "kernel_gpu_time": (self.timings.get("candidate") or {}).get("gpu_median") if kernel else None,
-            "kernel_host_time": (self.timings.get("candidate") or {}).get("steady") if kernel else None,
-            "usage": self.usage, "sizes": self.problem.shape_text(), "coverage": self.coverage,
-        }
+        candidate = self.timings.get("candidate") or {}
+        return ReportRow(
+            graph=graph, subgraph=index, key=self.problem.key, target=self.problem.target, ops=list(self.problem.ops),
+            source=self.source, reason=self.reason, verified=self.verified, runs=runs, check=self._check(),
+            kernel_time=kernel, eager_time=eager, inductor_time=inductor, library_time=library,
+            time_unit=candidate.get("unit", "us") if kernel else None,
+            speedup_vs_eager=eager / kernel if kernel and eager else None,
+            speedup_vs_inductor=inductor / kernel if kernel and inductor else None,
+            speedup_vs_library=library / kernel if kernel and library else None,
+            stats=candidate.get("stats"), device=self.timings.get("device"),
+            kernel_gpu_time=candidate.get("gpu_median") if kernel else None,
+            kernel_host_time=candidate.get("steady") if kernel else None,
+            usage=self.usage, sizes=self.problem.shape_text(), coverage=self.coverage,
+        )
 
     def _check(self) -> str | None:
         """Which rule passed what runs: eager's tolerance, or a float64 arbitration (verify.py,
@@ -315,19 +320,6 @@ class Decision:
         return (self.run.verification or {}).get("rule") or "within tolerance of eager"
 
 
-def this_machine(target: Target, device_type: str) -> dict[str, str]:
-    """Identity of this machine as far as a kernel's verification is concerned: a kernel
-    verified under another device or other exact versions is verified again on first use."""
-    on_gpu = device_type == "cuda" and torch.cuda.is_available()
-    machine = {"device": torch.cuda.get_device_name() if on_gpu else target.capability(device_type),
-               "torch": torch.__version__}
-    if "triton" in target.key_versions():
-        import triton
-
-        machine["triton"] = triton.__version__
-    return machine
-
-
 class CompileSession:
     """What the graphs of one torch.compile call share: the report, the store, the evaluator's
     workers and one Searcher (so a dead endpoint is reported once, and usage adds up per compile).
@@ -335,7 +327,7 @@ class CompileSession:
 
     def __init__(self, opts: Options):
         self.opts = opts
-        self.rows: list[dict[str, Any]] = []
+        self.rows: list[ReportRow] = []
         self.unlogged: tuple[int, str, float] | None = None  # (first row, graph, seconds) of the last graph
         self.stitched = 0  # subgraphs of ours (kernels or a target's library) stitched in so far
         self.structures: set[str] = set()  # structural keys looked up, for a plan
@@ -367,7 +359,7 @@ class CompileSession:
         """Log the last compiled graph's table, if the options ask for it and it is not logged yet."""
         if self.unlogged is not None and self.opts.log_table:
             first_row, graph, seconds = self.unlogged
-            log.info("%s", format_table(self.rows[first_row:], graph, seconds))
+            log.info("%s", format_table([r.to_dict() for r in self.rows[first_row:]], graph, seconds))
         self.unlogged = None
 
     def release(self, workers: bool = True) -> None:
@@ -394,7 +386,9 @@ class CompileSession:
 
 
 class GraphCompiler:
-    """Compiles one aten graph (forward, backward or inference) of one torch.compile call."""
+    """Compiles one aten graph (forward, backward or inference) of one torch.compile call:
+    stages wired (partition, key, cache/structure/search, choose, stitch, the rest); what to
+    run at each choice is policy.py's."""
 
     def __init__(self, session: CompileSession, name: str):
         self.session, self.opts, self.name, self.rows = session, session.opts, name, session.rows
@@ -461,7 +455,7 @@ class GraphCompiler:
         parts = partition(gm, target, self.opts.min_subgraph_ops)
         self._left_out = parts.left_out_summary()
         capability, versions = target.capability(device_type), target.key_versions()
-        alternates = self._alternate_targets(device_type)
+        alternates = policy.alternate_targets(self.opts.target, device_type, _available_target).run
         # TF32 follows the user's setting: kernels are verified and timed the way the model runs
         tf32 = device_type == "cuda" and bool(torch.backends.cuda.matmul.allow_tf32)
         decisions = []
@@ -490,14 +484,6 @@ class GraphCompiler:
                 self._size_table(d, target, machine)
         return decisions
 
-    def _alternate_targets(self, device_type: str) -> list[Target]:
-        """Targets whose cached kernels for a subgraph count as hits besides the chosen one's:
-        with target="auto", NVIDIA GPUs have two kernel languages; an LLM search writes CUDA,
-        but a verified Triton kernel for the same subgraph is as good a hit."""
-        if self.opts.target != "auto" or device_type != "cuda":
-            return []
-        return [alt for alt in (_available_target("triton", device_type),) if alt is not None]
-
     def _use_cached_any(self, d: Decision, device_type: str, machine: dict[str, str]) -> bool:
         """The primary target's kernel, else the first alternate target's that is cached and
         verified here; `d` then describes that target's problem (its key and source)."""
@@ -508,7 +494,7 @@ class GraphCompiler:
             d.problem = alt
             if self._use_cached(d, this_machine(get_target(alt.target), device_type)) and d.entry is not None:
                 return True
-            d.reason = ""
+            d.because("")
         d.problem = primary
         return False
 
@@ -530,7 +516,7 @@ class GraphCompiler:
             # First use on this machine (or a shipped/imported kernel): verify before trusting it.
             ev = self.evaluator().evaluate(d.problem, entry.source)
             if not ev.ok:
-                d.reason = f"cached kernel failed verification here ({ev.stage}: {_first_line(ev.reason)})"
+                d.because(f"cached kernel failed verification here ({ev.stage}: {_first_line(ev.reason)})")
                 log.warning("kernel %s from the %s refused on this machine: %s", d.problem.key[:16], origin, ev.reason)
                 return True
             entry.verified_on.append(machine)
@@ -540,7 +526,7 @@ class GraphCompiler:
                 store.put(entry)
             origin += ", verified on first use"
         d.entry, d.source, d.verified, d.timings = entry, "cache", True, entry.timings
-        d.reason = f"hit in the {origin}"
+        d.because(f"hit in the {origin}")
         return True
 
     def _use_structural(self, d: Decision, machine: dict[str, str]) -> bool:
@@ -559,7 +545,7 @@ class GraphCompiler:
                 d.problem = problem
                 d.entry, d.source, d.verified, d.timings = proven, "cache", True, proven.timings
                 found_at = cand.provenance.get("proven_sizes") or _sizes_of(cand)
-                d.reason = f"hit by structure: kernel {cand.key[:12]} (found at {found_at}) proven at these sizes"
+                d.because(f"hit by structure: kernel {cand.key[:12]} (found at {found_at}) proven at these sizes")
                 return True
         d.notes = refused
         return False
@@ -585,10 +571,10 @@ class GraphCompiler:
             for d in misses:
                 if not d.reason:
                     self.store().add_pending(d.problem)
-                    d.reason = "cache miss; offline mode, " + ("not queued (the kernel store is read-only)" if self.store().readonly
-                                                               else "queued for `llmbackend batch export`")
-                    if d.notes:
-                        d.reason += "; " + "; ".join(d.notes)
+                    d.because("cache miss")
+                    d.also("offline mode, " + ("not queued (the kernel store is read-only)" if self.store().readonly
+                                               else "queued for `llmbackend batch export`"))
+                    d.reasons += d.notes
             return
         searcher = self.session.searcher(machine)
         # a kernel must be right at sizes other than the prompt's: it reads them at run time
@@ -601,60 +587,32 @@ class GraphCompiler:
                 continue
             d.usage = dict(res.usage or {})
             if res.entry is None:
-                d.reason = f"LLM search found no verified kernel: {res.reason}"
+                d.because(f"LLM search found no verified kernel: {res.reason}")
                 continue
             d.entry, d.source, d.verified, d.timings = res.entry, "llm", True, res.entry.timings
-            d.reason = f"LLM search: {res.reason}"
+            d.because(f"LLM search: {res.reason}")
 
     def _choose(self, d: Decision, target: Target, machine: dict[str, str]) -> None:
-        """Run the kernel only if it beats every baseline known (or the user prefers kernels).
-        Baselines: a target's own library kernel when it has one, else eager and Inductor."""
-        baseline = self._target_baseline(d, target, machine)
-        if baseline is not None and "candidate" in baseline.timings:
-            d.timings = {**d.timings, "library": baseline.timings["candidate"]}
-        if d.entry is not None:
-            ev = Evaluation(True, "ok", "", timings=d.timings)
-            names = ("library",) if baseline is not None else ("eager", "inductor")
-            speedups = [s for s in (ev.speedup(n) for n in names) if s is not None]
-            if self.opts.prefer == "kernel" or (speedups and min(speedups) > 1.0):
-                d.run = d.entry
-                return
-            if not speedups:
-                d.reason += "; no baseline timing to compare"
-            else:
-                d.reason += f"; verified but not faster than the {'library' if baseline else 'better baseline'} ({min(speedups):.2f}x)"
-            d.source = "fallback"
-        if baseline is not None:
-            d.run, d.verified = baseline, True
-            d.timings = {**baseline.timings, **{k: v for k, v in d.timings.items() if k == "library"}}
-            d.reason += f"; the {target.name} library baseline runs"
-        else:
-            d.reason += "; the baseline runs" if d.entry is not None else ""
-
-    def _target_baseline(self, d: Decision, target: Target, machine: dict[str, str]) -> KernelEntry | None:
-        """The target's own kernel for this subgraph (no LLM), verified here; cached under the
-        subgraph's key plus '.library' so that a later compile does not verify it again."""
-        source = target.baseline_source(d.problem)
-        if source is None:
-            return None
-        key = d.problem.key + ".library"
+        """What runs the subgraph (policy.kernel_or_baseline), against the target's library
+        where it has one (policy.library_baseline, cached under the key plus '.library')."""
         store = self.store()
-        entry = store.get(key)
-        if entry is not None and entry.source == source and entry.verified_here(machine):
-            return entry
-        ev = self.evaluator().evaluate_here(d.problem, source)  # the target's own code: no worker needed
-        if not ev.ok:
-            log.warning("the %s library baseline for %s failed verification (%s): %s", target.name,
-                        d.problem.key[:16], ev.stage, ev.reason)
-            d.reason += f"; library baseline failed ({ev.stage})"
-            return None
-        entry = KernelEntry(key, target.name, d.problem.signature, source, provenance={"author": "library"},
-                            verification=ev.verification, timings=ev.timings, device=machine["device"],
-                            versions={k: v for k, v in machine.items() if k != "device"},
-                            verified_on=[machine], problem=d.problem.to_json())
-        if not store.readonly:
-            store.put(entry)
-        return entry
+        stored = functools.cache(lambda: store.get(d.problem.key + ".library"))  # looked up once, if at all
+        # the target's own code: verified in this process, no worker needed
+        library = policy.library_baseline(d.problem, target, stored, machine,
+                                          lambda source: self.evaluator().evaluate_here(d.problem, source))
+        if library.reason:
+            d.also(library.reason)
+        baseline = library.run
+        if baseline is not None and baseline is not stored() and not store.readonly:
+            store.put(baseline)
+        choice = policy.kernel_or_baseline(d.entry, d.timings, baseline, self.opts.prefer, target.name)
+        if choice.reason:
+            d.also(choice.reason)
+        if d.entry is not None and choice.run is not d.entry:
+            d.source = "fallback"
+        if baseline is not None and choice.run is baseline:
+            d.verified = True
+        d.run, d.timings = choice.run, choice.timings
 
     def _size_table(self, d: Decision, target: Target, machine: dict[str, str]) -> None:
         """Prove a dynamic subgraph's kernel at the spread of its sizes, and choose per size
@@ -687,8 +645,8 @@ class GraphCompiler:
         d.table = runtime.SizeTable(measured)
         kernel_at = [runtime.bucket_text(k) for k in sorted(k for k, v in measured.items() if v)]
         d.coverage = "; ".join(lines)
-        d.reason += (f"; dynamic sizes: kernel in buckets {', '.join(kernel_at) or 'none'} and the nearest, "
-                     f"baseline elsewhere ({d.coverage})")
+        d.also(f"dynamic sizes: kernel in buckets {', '.join(kernel_at) or 'none'} and the nearest, "
+               f"baseline elsewhere ({d.coverage})")
         if not kernel_at:
             d.run = None
 
@@ -700,7 +658,7 @@ class GraphCompiler:
             return self._op_for(d, d.run)
         except RefusedSource as e:
             log.warning("subgraph %s falls back: %s", d.problem.key[:16], e)
-            d.reason += "; refused at load (fails the static checks)"
+            d.also("refused at load (fails the static checks)")
             d.run, d.verified = None, False
             return None
 
@@ -767,7 +725,7 @@ class GraphCompiler:
 
     def _add_left_out_rows(self, fallback: str) -> None:
         for lo in getattr(self, "_left_out", []):
-            self.rows.append(plain_row(self.name, "pytorch", [lo["op"]] * lo["count"], lo["reason"], fallback))
+            self.rows.append(ReportRow.plain(self.name, "pytorch", [lo["op"]] * lo["count"], lo["reason"], fallback))
 
 
 def _sizes_of(entry: KernelEntry) -> str:
@@ -803,21 +761,10 @@ def _device_type(example_inputs) -> str | None:
     return types.pop() if len(types) == 1 else None
 
 
-def plain_row(graph: str, target: str, ops: list[str], reason: str, runs: str) -> dict[str, Any]:
-    """A report row for ops that stay in PyTorch (no key, no kernel, no timings)."""
-    return {
-        "graph": graph, "subgraph": None, "key": "", "target": target, "ops": ops, "source": "fallback",
-        "reason": reason, "verified": False, "runs": runs, "check": None, "kernel_time": None, "eager_time": None,
-        "inductor_time": None, "library_time": None, "time_unit": None, "speedup_vs_eager": None,
-        "speedup_vs_inductor": None, "speedup_vs_library": None, "stats": None, "device": None, "usage": {},
-        "kernel_gpu_time": None, "kernel_host_time": None, "sizes": "", "coverage": "",
-    }
-
-
-def _whole_graph_row(graph: str, gm: torch.fx.GraphModule, reason: str, runs: str = "baseline") -> dict[str, Any]:
+def _whole_graph_row(graph: str, gm: torch.fx.GraphModule, reason: str, runs: str = "baseline") -> ReportRow:
     from .graph.partition import is_compute
 
-    return plain_row(graph, "none", [op_name(n.target) for n in gm.graph.nodes if is_compute(n)], reason, runs)
+    return ReportRow.plain(graph, "none", [op_name(n.target) for n in gm.graph.nodes if is_compute(n)], reason, runs)
 
 
 def _inductor_decomposed(gm: torch.fx.GraphModule, example_inputs) -> torch.fx.GraphModule:
@@ -848,64 +795,11 @@ def _as_python(gm: torch.fx.GraphModule) -> Callable:
     return boxed
 
 
-def _real_inputs(example_inputs) -> list:
-    out = []
-    for t in example_inputs:
-        if not isinstance(t, torch.Tensor):
-            out.append(t)
-            continue
-        real = torch.empty_strided(t.shape, t.stride(), dtype=t.dtype, device=t.device)
-        # zeros for integer tensors: a valid index for any gather/embedding left in the graph
-        out.append(real.normal_() if real.is_floating_point() else real.zero_())
-    return out
-
-
-def _faster_on_gpu(gm, compiled, example_inputs) -> tuple[Callable, str]:
-    """Time eager and Inductor on the leftover graph the way the evaluator times kernels (cold
-    GPU time, or the host time of a call where that is larger); keep the faster, ties going to
-    Inductor."""
-    from .evaluate.timing import capturing, measure_alternating
-
-    if capturing("cuda"):  # compiled inside the user's CUDA-graph capture: no timing there
-        return compiled, "inductor (not timed: compiled during a CUDA-graph capture)"
-    if any(isinstance(a, torch.SymInt) or (isinstance(a, torch.Tensor) and any(isinstance(s, torch.SymInt) for s in a.shape))
-           for a in example_inputs):  # one size's timing says little of a graph that serves all sizes
-        return compiled, "inductor (not timed: dynamic shapes)"
-    try:
-        args = _real_inputs(example_inputs)
-        python = _as_python(gm)  # timed as it would run
-        timings = measure_alternating([lambda: python(list(args)), lambda: compiled(list(args))], "cuda")
-    except Exception as e:  # out of memory for inputs or timing buffers, say: Inductor, untimed
-        log.warning("could not time the leftover graph (%s: %s); Inductor runs it", type(e).__name__, e)
-        return compiled, f"inductor (not timed: {type(e).__name__})"
-    t_eager, t_ind = (t.median for t in timings)
-    if t_eager < 0.95 * t_ind:
-        return python, f"eager ({t_eager:.1f} us vs Inductor {t_ind:.1f} us)"
-    return compiled, f"inductor ({t_ind:.1f} us vs eager {t_eager:.1f} us)"
+def _faster_on_gpu(gm: torch.fx.GraphModule, compiled: Callable, example_inputs) -> tuple[Callable, str]:
+    """(what runs, why) for the leftover graph: eager or Inductor, by policy.eager_or_inductor."""
+    choice = policy.eager_or_inductor(lambda: _as_python(gm), compiled, example_inputs)
+    return choice.run, choice.reason
 
 
 def _first_line(text: str) -> str:
     return (text or "").strip().splitlines()[0][:200] if text and text.strip() else ""
-
-
-def format_table(rows: list[dict[str, Any]], graph: str, seconds: float) -> str:
-    """The per-compile summary: one line per subgraph, one per group of ops left in PyTorch.
-    `time` is what runs for the subgraph (a kernel, or the target's library), in us or cycles."""
-    lines = [f"torch_llmbackend: {graph} graph compiled in {seconds:.2f}s"]
-    lines.append(f"  {'#':>3} {'key':16} {'target':8} {'source':8} {'runs':9} {'time':>10} {'vs eager':>8} "
-                 f"{'vs ind.':>8} {'vs lib.':>8}  ops / reason")
-    for r in rows:
-        idx = "-" if r["subgraph"] is None else str(r["subgraph"])
-        speedups = [f"{r[k]:.2f}x" if r.get(k) else "-" for k in ("speedup_vs_eager", "speedup_vs_inductor", "speedup_vs_library")]
-        t = r.get("kernel_time")
-        unit = "cyc" if r.get("time_unit") == "cycles" else "us"
-        time_text = f"{t:,.0f}{unit}" if t and unit == "cyc" else (f"{t:.1f}{unit}" if t else "-")
-        runs = str(r.get("runs", "")).split(" ")[0][:9]
-        lines.append(f"  {idx:>3} {r['key'][:16]:16} {r['target'][:8]:8} {r['source']:8} {runs:9} {time_text:>10} "
-                     f"{speedups[0]:>8} {speedups[1]:>8} {speedups[2]:>8}  {_ops_summary(r['ops'])} / {r['reason']}")
-    return "\n".join(lines)
-
-
-def _ops_summary(ops: list[str], limit: int = 4) -> str:
-    short = [short_op_name(o) for o in ops]
-    return ",".join(short[:limit]) + (f",+{len(short) - limit}" if len(short) > limit else "")

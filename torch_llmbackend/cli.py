@@ -286,7 +286,7 @@ def _problem_of(entry):
 
 
 def _machine_for(entry) -> dict[str, str]:
-    from .backend import this_machine
+    from .machine import this_machine
     from .targets import get_target
 
     problem = _problem_of(entry)

@@ -49,7 +49,7 @@ def demo_setup(target: str | None) -> tuple[str, str, dict]:
 def run_demo(cache_dir: str | None = None, target: str | None = None) -> int:
     import logging
 
-    from .backend import format_table, report
+    from .reports import format_table, report
 
     target, device, extra = demo_setup(target)
     own_dir = None

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-TARGETS = ("auto", "cuda", "triton", "gemmini")
+from .targets import TARGET_CLASSES
+
+TARGETS = ("auto", *TARGET_CLASSES)  # auto: cuda on a CUDA device, else none (see backend._pick_target)
 MODES = ("search", "offline")
 FALLBACKS = ("auto", "inductor", "eager")
 PREFERS = ("fastest", "kernel")

@@ -17,10 +17,12 @@ generator a user may have seeded).
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from typing import Callable
 
 import torch
 from torch._subclasses.fake_tensor import unset_fake_temporarily
+
+from .reports import ReportRow, set_runs
 
 log = logging.getLogger("torch_llmbackend")
 
@@ -38,7 +40,7 @@ def draws_random_numbers(graph: torch.fx.GraphModule) -> bool:
     )
 
 
-def fastest(compiled: Callable, eager: Callable, example_inputs: list, rows: list[dict[str, Any]],
+def fastest(compiled: Callable, eager: Callable, example_inputs: list, rows: list[ReportRow],
             device_type: str, cuda_graphs: bool, inductor: Callable[[], Callable] | None = None) -> Callable:
     """What runs the graph: the fastest of `compiled`, `eager` and Inductor on Dynamo's whole
     graph (`inductor()` builds it; it is the default torch.compile, so always a candidate), then,
@@ -49,7 +51,7 @@ def fastest(compiled: Callable, eager: Callable, example_inputs: list, rows: lis
     if capturing(device_type):  # compiled inside the user's CUDA-graph capture: no timing there
         log.info("the compiled graph runs untimed: compiled while a CUDA graph was being captured")
         return compiled
-    compiled_runs = [row["runs"] for row in rows]
+    compiled_runs = [row.runs for row in rows]
     chosen = faster_of_compiled_and_eager(compiled, eager, example_inputs, rows, device_type)
     if inductor is not None:
         chosen = _unless_inductor_is_faster(chosen, inductor, example_inputs, rows, device_type)
@@ -60,7 +62,7 @@ def fastest(compiled: Callable, eager: Callable, example_inputs: list, rows: lis
 
 
 def faster_of_compiled_and_eager(compiled: Callable, eager: Callable, example_inputs: list,
-                                 rows: list[dict[str, Any]], device_type: str) -> Callable:
+                                 rows: list[ReportRow], device_type: str) -> Callable:
     """`compiled` or `eager` (both called as f(*inputs)), whichever is faster by the evaluator's
     timing rule (the larger of cold GPU time and the host time of a call; each timed twice,
     taking turns, its best kept: see timing.measure_alternating); a tie goes to eager,
@@ -77,8 +79,7 @@ def faster_of_compiled_and_eager(compiled: Callable, eager: Callable, example_in
     t_compiled, t_eager = (t.median for t in timings)
     if t_eager <= t_compiled:
         verdict = f"eager, whole graph ({t_eager:.1f} us vs compiled {t_compiled:.1f} us)"
-        for row in rows:
-            row["runs"] = verdict
+        set_runs(rows, verdict)
         log.info("the graph runs eagerly: eager %.1f us, compiled %.1f us per call", t_eager, t_compiled)
         return eager
     log.info("the compiled graph runs: %.1f us per call, eager %.1f us", t_compiled, t_eager)
@@ -86,7 +87,7 @@ def faster_of_compiled_and_eager(compiled: Callable, eager: Callable, example_in
 
 
 def _unless_inductor_is_faster(chosen: Callable, inductor: Callable[[], Callable], example_inputs: list,
-                               rows: list[dict[str, Any]], device_type: str) -> Callable:
+                               rows: list[ReportRow], device_type: str) -> Callable:
     """Inductor on the whole graph where it beats the choice so far by 2% (a tie keeps ours,
     which was verified and timed subgraph by subgraph); a failing Inductor keeps it too."""
     try:
@@ -98,8 +99,7 @@ def _unless_inductor_is_faster(chosen: Callable, inductor: Callable[[], Callable
     if times is None or times[0] >= 0.98 * times[1]:
         return chosen
     verdict = f"inductor, whole graph ({times[0]:.1f} us vs ours {times[1]:.1f} us)"
-    for row in rows:
-        row["runs"] = verdict
+    set_runs(rows, verdict)
     log.info("Inductor on the whole graph runs: %.1f us per call, ours %.1f us", *times)
     return whole
 
@@ -120,7 +120,7 @@ def timed_pair(a: Callable, b: Callable, example_inputs: list, device_type: str)
 
 
 def replayed_if_faster(chosen: Callable, candidates: dict[str, Callable], example_inputs: list,
-                       rows: list[dict[str, Any]], compiled_runs: list[str], device_type: str) -> Callable:
+                       rows: list[ReportRow], compiled_runs: list[str], device_type: str) -> Callable:
     """The fastest of `candidates` ("compiled", "eager") replayed as CUDA graphs
     (cuda_graph.CudaGraphCall) among those whose replay pays against `chosen` called plainly
     (cuda_graph.replay_pays); else `chosen`. Timed back to back
@@ -160,8 +160,8 @@ def replayed_if_faster(chosen: Callable, candidates: dict[str, Callable], exampl
     if name == "compiled":
         base = compiled_runs
     else:
-        base = [row["runs"] if chosen is candidates["eager"] else "eager, whole graph" for row in rows]
+        base = [row.runs if chosen is candidates["eager"] else "eager, whole graph" for row in rows]
     for row, runs in zip(rows, base):
-        row["runs"] = f"{runs}, CUDA graph ({describe(replay, plain)})"
+        row.runs = f"{runs}, CUDA graph ({describe(replay, plain)})"
     log.info("the %s graph is replayed as a CUDA graph: %s", name, describe(replay, plain))
     return graphed[name]

@@ -87,7 +87,7 @@ def test_a_tampered_store_entry_falls_back_visibly_and_none_of_it_runs(cache_dir
     import torch
 
     import torch_llmbackend
-    from torch_llmbackend.backend import this_machine
+    from torch_llmbackend.machine import this_machine
     from torch_llmbackend.store.kernels import KernelEntry, KernelStore
 
     def fn(x, y):

@@ -3,8 +3,8 @@ import hashlib
 import re
 
 from torch_llmbackend.records import Problem, TensorSpec
-from torch_llmbackend.targets.gemmini_graph import parse_problem
-from torch_llmbackend.targets.gemmini_reduce import _reference_source
+from torch_llmbackend.targets.gemmini.graph import parse_problem
+from torch_llmbackend.targets.gemmini.reduce import _reference_source
 
 HEAD = "target gemmini test torch2"
 _SPEC = re.compile(r"(\w+)\[([\d,]*)\] stride\(([\d,]*)\) (\w+)$")

@@ -11,7 +11,7 @@ from torch_llmbackend.backend import report
 from torch_llmbackend.evaluate.pipeline import WorkerState, evaluate_candidate
 from torch_llmbackend.records import Evaluation
 from torch_llmbackend.targets.gemmini import GemminiTarget
-from torch_llmbackend.targets.gemmini_lower import lower
+from torch_llmbackend.targets.gemmini.lower import lower
 
 ALLOCATOR_MESSAGE = ("[enforce fail at alloc_cpu.cpp:117] data. DefaultCPUAllocator: can't allocate memory: "
                      "you tried to allocate {} bytes. Error code 12 (Cannot allocate memory)")
@@ -79,7 +79,7 @@ def test_a_wide_hidden_layer_streams_through_in_blocks_of_rows_and_fits(tmp_path
     """With the hidden layer [100, 512] over the streaming threshold, the chain runs 32 rows at a
     time: only a [32, 512] block is allocated, which the allocator grants where [100, 512] is
     refused, and the result is eager's."""
-    monkeypatch.setattr("torch_llmbackend.targets.gemmini_lower.STREAM_BYTES", 64 * 1024)
+    monkeypatch.setattr("torch_llmbackend.targets.gemmini.lower.STREAM_BYTES", 64 * 1024)
     problem = mlp(100, 24, 512, out=8)
     lowered = lower(problem)
     assert lowered.block == 32 and "for (int r0 = 0; r0 < 100; r0 += 32)" in lowered.c_source

@@ -11,8 +11,8 @@ from torch_llmbackend.records import Evaluation
 from torch_llmbackend.targets import gemmini_kernel
 from torch_llmbackend.targets.base import load_module_from_source
 from torch_llmbackend.targets.gemmini import GemminiTarget
-from torch_llmbackend.targets.gemmini_lower import lower
-from torch_llmbackend.targets.gemmini_reduce import reduced_problem
+from torch_llmbackend.targets.gemmini.lower import lower
+from torch_llmbackend.targets.gemmini.reduce import reduced_problem
 
 
 def shapeless(steps):
@@ -76,7 +76,7 @@ def test_a_mismatch_at_reduced_size_is_reported_with_those_sizes(tmp_path, monke
         right = lower(p, stream_block)
         return dataclasses.replace(right, source=right.source.replace("in2.contiguous()", "torch.zeros_like(in2)"))
 
-    monkeypatch.setattr("torch_llmbackend.targets.gemmini_lower.lower", wrong)
+    monkeypatch.setattr("torch_llmbackend.targets.gemmini.lower.lower", wrong)
     state = WorkerState(str(tmp_path), "cpu")
     reply = evaluate_candidate(state, problem, wrong(problem).source, {}, [])
     evaluation = Evaluation.from_json(reply["evaluation"])

@@ -4,7 +4,7 @@ import pytest
 from conftest import conv_problem, softmax_problem
 
 from torch_llmbackend.store.knowledge import Attempt
-from torch_llmbackend.store.knowledge_prompts import ConsolidationReplyError
+from torch_llmbackend.store.knowledge.prompts import ConsolidationReplyError
 
 
 class FakeLLM:

@@ -53,7 +53,7 @@ def test_imported_notes_become_a_new_version_that_can_be_rolled_back(tmp_path):
 
 @pytest.mark.parametrize("tamper", ["lesson", "speedup", "outer_hash_fixed", "notes"])
 def test_a_tampered_export_is_refused(tmp_path, tamper):
-    from torch_llmbackend.store.knowledge_records import sha256_of
+    from torch_llmbackend.store.knowledge.records import sha256_of
 
     _filled(tmp_path / "a").export(str(tmp_path / "kb.json"))
     doc = json.loads((tmp_path / "kb.json").read_text())

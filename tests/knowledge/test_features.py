@@ -1,6 +1,6 @@
 from conftest import conv_problem, decomposed_softmax_problem, layernorm_problem, matmul_problem, problem, spec, softmax_problem
 
-from torch_llmbackend.store.knowledge_features import device_profile, features_of, op_base, similarity
+from torch_llmbackend.store.knowledge.features import device_profile, features_of, op_base, similarity
 
 
 def test_op_family_from_aten_names_and_decomposed_patterns():

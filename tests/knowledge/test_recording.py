@@ -1,8 +1,8 @@
 from conftest import decomposed_softmax_problem, softmax_problem
 
 from torch_llmbackend.store.knowledge import Attempt, lesson_prompt
-from torch_llmbackend.store.knowledge_prompts import clean_lesson
-from torch_llmbackend.store.knowledge_records import wilson_lower_bound
+from torch_llmbackend.store.knowledge.prompts import clean_lesson
+from torch_llmbackend.store.knowledge.records import wilson_lower_bound
 
 
 def _stat(kb, state, technique):

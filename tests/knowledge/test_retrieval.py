@@ -1,7 +1,7 @@
 from conftest import conv_problem, decomposed_softmax_problem, matmul_problem, softmax_problem
 
 from torch_llmbackend.store.knowledge import Attempt, KnowledgeBase
-from torch_llmbackend.store.knowledge_retrieval import estimate_tokens
+from torch_llmbackend.store.knowledge.retrieval import estimate_tokens
 
 SOFTMAX_LESSON = "Softmax rows of 4096 fit one Triton program: block reduction with the row in registers won."
 CONV_LESSON = "Convolution as implicit GEMM with tensor cores could not beat cuDNN; only the ReLU epilogue helped."

@@ -1,8 +1,8 @@
 import json
 
 from torch_llmbackend.store.knowledge import STARTER_PATH, KnowledgeBase
-from torch_llmbackend.store.knowledge_features import FAMILIES
-from torch_llmbackend.store.knowledge_taxonomy import techniques_for
+from torch_llmbackend.store.knowledge.features import FAMILIES
+from torch_llmbackend.store.knowledge.taxonomy import techniques_for
 
 FIELDS = ("id", "technique", "targets", "families", "bounds", "title", "what", "when", "pitfalls", "gain")
 

@@ -1,4 +1,4 @@
-from torch_llmbackend.store.knowledge_taxonomy import TECHNIQUES, classify_techniques
+from torch_llmbackend.store.knowledge.taxonomy import TECHNIQUES, classify_techniques
 
 
 def test_triton_plan_is_tagged():

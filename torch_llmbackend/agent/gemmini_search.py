@@ -13,31 +13,36 @@ then for its implementation. The winner must beat the target's library lowering 
 in cycles; it is stored like any verified kernel, and the search goes to the knowledge base.
 
     GemminiSearch(options, evaluator, store, kb=None, provider=None).search(problem) -> SearchResult
+    GemminiSearch(services=searcher).search(problem)  # within a compile's Searcher (agent/search.py)
+
+Its requests go through the shared SearchServices (agent/services.py), its budget is the kernel
+search's Budget (agent/budget.py), and it hands the knowledge link the same SearchOutcome
+(agent/outcome.py) as the kernel search does.
 """
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass, field
 
 from ..options import Options
 from ..records import Evaluation, Problem
 from ..targets.gemmini import NO_GEMMINI_WORK
-from ..targets.gemmini_graph import UnsupportedGraph, parse_problem
-from ..targets.gemmini_lower import Unsupported, config_for, lower, useful_macs
+from ..targets.gemmini.graph import UnsupportedGraph, parse_problem
+from ..targets.gemmini.lower import Unsupported, config_for, lower, useful_macs
 from . import prompts
+from .budget import Budget, BudgetSpent
 from .extract import extract_code
+from .outcome import SearchOutcome, SearchResult, knowledge_attempt
 from .provider import DeadlineExceeded, EndpointUnavailable, MalformedResponse, Provider, RequestRejected, Usage
-from .search import SearchResult
+from .services import SearchServices
 from .transcript import Transcript
-from .winners import evaluate_safely, kernel_entry
+from .winners import kernel_entry
 
 log = logging.getLogger("torch_llmbackend.agent")
 
 STEP_ATTEMPTS = 2  # tries per phase-one step before the translation is given up
 MENU = ("tiling", "loop order", "dataflow", "double buffering", "scratchpad reuse", "loop_ws",
         "fusing the epilogue", "hoisting configs")
-KNOWLEDGE_TOKENS = 1500
 
 SYSTEM = ("You are an expert in the Gemmini systolic-array accelerator and its C programming interface. "
           "You write Gemmini C kernels for PyTorch subgraphs. Every module you write is built, run on a "
@@ -84,33 +89,31 @@ class _Attempt:
 @dataclass
 class _State:
     problem: Problem
-    started: float
-    usage: Usage = field(default_factory=Usage)
+    budget: Budget
+    usage: Usage
     attempts: list[_Attempt] = field(default_factory=list)
     rounds: int = 0
     transcript: Transcript | None = None
 
 
-class _Stop(Exception):
-    """A budget or the endpoint ended the search."""
-
-
 class GemminiSearch:
-    def __init__(self, options: Options, evaluator, store, kb=None, provider: Provider | None = None,
-                 machine: dict[str, str] | None = None):
-        self.options, self.evaluator, self.store, self.kb = options, evaluator, store, kb
-        self._provider = provider
-        self.machine = machine  # the winner is stored as verified on it (see winners.kernel_entry)
-        self.usage = Usage()
-
-    def provider(self) -> Provider:
-        if self._provider is None:
-            self._provider = Provider(self.options)
-        return self._provider
+    def __init__(self, options: Options | None = None, evaluator=None, store=None, kb=None,
+                 provider: Provider | None = None, machine: dict[str, str] | None = None, *,
+                 services: SearchServices | None = None):
+        """Either the compile's `services` (a Searcher), or the parts to build them from;
+        `machine`: the winner is stored as verified on it (see winners.kernel_entry)."""
+        if services is None:
+            if options is None:
+                raise TypeError("GemminiSearch needs options, an evaluator and a store, or services=")
+            services = SearchServices(options, evaluator, store, kb, provider=provider, machine=machine)
+        self.services = services
+        self.options = services.options
+        self.usage = Usage()  # the requests of this object's searches
 
     # -- the search -------------------------------------------------------------------------
     def search(self, problem: Problem) -> SearchResult:
-        state = _State(problem, time.monotonic())
+        usage = Usage()
+        state = _State(problem, Budget(self.options, usage, lambda: self.services.endpoint_error), usage)
         try:
             state.transcript = Transcript(self.options.cache_dir, problem.key, f"Gemmini search for {problem.key}")
         except OSError as e:
@@ -125,7 +128,7 @@ class GemminiSearch:
             return self._result(state, "the library baseline did not verify; nothing to beat", None, None)
         context = {"dim": 4 if lowered.config == "fp32" else 16, "config": config_for(graph),
                    "macs": useful_macs(graph), "library": library, "library_steps": "; ".join(lowered.steps)}
-        knowledge = self._knowledge(problem)
+        knowledge = self.services.knowledge.retrieve(problem)
         best: _Attempt | None = None
         try:
             translated = self._phase_one(state, context, knowledge)
@@ -135,7 +138,7 @@ class GemminiSearch:
                 best = translated
                 best = self._phase_two(state, context, knowledge, translated)
                 reason = f"{state.rounds} optimisation round(s) done"
-        except _Stop as e:
+        except BudgetSpent as e:
             reason = str(e)
             best = _best_of(state.attempts, context["macs"])
         return self._finish(state, reason, best, library)
@@ -185,27 +188,22 @@ class GemminiSearch:
         if extraction.source is None:
             evaluation = Evaluation(False, "extract", extraction.feedback)
         else:
-            evaluation = evaluate_safely(self.evaluator, state.problem, extraction.source)
+            evaluation = self.services.evaluate_once(state.problem, extraction.source)
         cand = evaluation.timings.get("candidate") if evaluation.ok else None
         attempt = _Attempt(phase, technique, extraction.source, evaluation, cand.get("median") if cand else None)
         state.attempts.append(attempt)
         return attempt
 
     def _ask(self, state: _State, label: str, messages: list[dict]) -> str:
-        if state.usage.total_tokens >= self.options.max_search_tokens:
-            raise _Stop(f"token budget spent ({state.usage.total_tokens:,} tokens)")
-        deadline = state.started + self.options.max_search_seconds
-        if time.monotonic() >= deadline:
-            raise _Stop(f"time budget spent ({self.options.max_search_seconds:g}s)")
+        state.budget.check()
         if state.transcript:
             state.transcript.request(label, messages)
         try:
-            reply = self.provider().chat(messages, deadline=deadline)
+            reply = self.services.chat(messages, state.usage, deadline=state.budget.deadline)
         except EndpointUnavailable:
-            raise  # the caller reports a dead endpoint once per compile
+            raise  # the services warned once for the compile; the caller falls back
         except (RequestRejected, DeadlineExceeded, MalformedResponse) as e:
-            raise _Stop(f"LLM request failed: {e}") from None
-        state.usage.add(reply.usage)
+            raise BudgetSpent(f"LLM request failed: {e}") from None
         self.usage.add(reply.usage)
         if state.transcript:
             state.transcript.reply(label, reply.text, reply.model)
@@ -244,23 +242,14 @@ class GemminiSearch:
     # -- baseline, knowledge, result ---------------------------------------------------------
     def _library_cycles(self, problem: Problem, source: str) -> float | None:
         try:
-            library = self.evaluator.baselines(problem).get("library")
+            library = self.services.evaluator.baselines(problem).get("library")
         except Exception as e:  # the evaluator's failure: measure the library as a candidate instead
             log.info("baselines unavailable for %s: %s", problem.key[:16], e)
             library = None
         if not (isinstance(library, dict) and library.get("median")):
-            ev = evaluate_safely(self.evaluator, problem, source)
+            ev = self.services.evaluate_once(problem, source)
             library = ev.timings.get("candidate") if ev.ok else None
         return float(library["median"]) if library else None
-
-    def _knowledge(self, problem: Problem) -> str:
-        if self.kb is None or not self.options.use_knowledge:
-            return ""
-        try:
-            return self.kb.retrieve(problem, "gemmini", KNOWLEDGE_TOKENS) or ""
-        except Exception as e:  # experience helps; its absence must not stop a search
-            log.warning("knowledge base: retrieval failed (%s)", e)
-            return ""
 
     def _finish(self, state: _State, reason: str, best: _Attempt | None, library: float) -> SearchResult:
         entry, speedup = None, None
@@ -272,59 +261,51 @@ class GemminiSearch:
                 entry = kernel_entry(state.problem, best.source, best.evaluation, {
                     "author": self.options.model, "via": "gemmini-two-phase", "rounds": state.rounds,
                     "technique": best.technique, "tokens": state.usage.total_tokens, "requests": state.usage.requests,
-                    "transcript": state.transcript.path if state.transcript else None}, self.machine)
+                    "transcript": state.transcript.path if state.transcript else None}, self.services.machine)
                 try:
-                    self.store.put(entry)
-                    self.store.clear_pending(state.problem.key)
+                    self.services.store.put(entry)
+                    self.services.store.clear_pending(state.problem.key)
                 except Exception as e:  # the kernel is still usable in this process
                     log.warning("could not save the Gemmini kernel for %s: %s", state.problem.key[:16], e)
                 reason += f"; winner {best.cycles:.0f} cycles, {speedup:.2f}x the library ({library:.0f} cycles)"
             else:
                 reason += f"; best verified kernel {best.cycles:.0f} cycles does not beat the library ({library:.0f} cycles)"
-        self._record(state, reason, best if entry is not None else None, library)
-        return self._result(state, reason, entry, best, speedup)
+        outcome = self._outcome(state, reason, entry, best, speedup)
+        self._add_knowledge(outcome, state, best if entry is not None else None, library)
+        self.services.knowledge.record(outcome, lambda label, messages: self._ask(state, label, messages))
+        return outcome.result()
 
-    def _record(self, state: _State, reason: str, winner: _Attempt | None, library: float) -> None:
-        if self.kb is None or not state.attempts:
+    def _add_knowledge(self, outcome: SearchOutcome, state: _State, winner: _Attempt | None, library: float) -> None:
+        """Every attempt as a knowledge-base record, and the conversation a lesson is asked on."""
+        if self.services.knowledge.kb is None or not state.attempts:
             return
-        try:
-            from ..store.knowledge_records import Attempt
-            from ..store.knowledge_taxonomy import classify_techniques
-
-            attempts = []
-            for a in state.attempts:
-                vs_library = library / a.cycles if a.cycles else None
-                attempts.append(Attempt(
-                    techniques=classify_techniques(f"{a.technique}\n{a.source or ''}", "gemmini") or [a.technique],
-                    verified=a.evaluation.ok,
-                    reason="ok" if a.evaluation.ok else f"{a.evaluation.stage}: {prompts.first_line(a.evaluation.reason)}",
-                    # Gemmini's one baseline is its library (cycles); eager/Inductor do not apply
-                    speedup_vs_library=vs_library if a.phase == "optimise" or a is winner else None,
-                    won=a is winner))
-            self.kb.record_search(state.problem, "gemmini", "gemmini", attempts, self._lesson(state, reason), self.options.model)
-        except Exception as e:  # the KB is advisory
-            log.warning("knowledge base: could not record the Gemmini search (%s: %s)", type(e).__name__, e)
-
-    def _lesson(self, state: _State, reason: str) -> str:
+        for a in state.attempts:
+            vs_library = library / a.cycles if a.cycles else None
+            outcome.attempts.append(knowledge_attempt(
+                a.evaluation, f"{a.technique}\n{a.source or ''}", "gemmini", won=a is winner, technique=a.technique,
+                # Gemmini's one baseline is its library (cycles); eager/Inductor do not apply
+                speedup_vs_library=vs_library if a.phase == "optimise" or a is winner else None))
         lines = [f"- {a.phase} ({a.technique}): " + (_figures(a.evaluation) if a.evaluation.ok else prompts.first_line(a.evaluation.reason))
                  for a in state.attempts]
-        request = ("The search is over (" + reason + "). Attempts:\n" + "\n".join(lines) +
+        request = ("The search is over (" + outcome.reason + "). Attempts:\n" + "\n".join(lines) +
                    "\nIn 2-4 plain sentences, no code: what should the next engineer know when writing Gemmini C "
                    "for a similar subgraph (tiling, dataflow, data movement, numerics pitfalls)?")
-        try:
-            return self._ask(state, "lesson", self._messages(state.problem, "", [], request))
-        except _Stop:
-            return ""
+        outcome.lesson_request = self._messages(state.problem, "", [], request)
 
     def _note(self, state: _State, text: str) -> None:
         if state.transcript:
             state.transcript.note(text)
 
-    def _result(self, state: _State, reason: str, entry, best: _Attempt | None, speedup: float | None = None) -> SearchResult:
+    def _outcome(self, state: _State, reason: str, entry, best: _Attempt | None,
+                 speedup: float | None = None) -> SearchOutcome:
         evaluation = best.evaluation if best is not None else (state.attempts[-1].evaluation if state.attempts else None)
-        return SearchResult(key=state.problem.key, entry=entry, best=evaluation, reason=reason, rounds=state.rounds,
-                            usage=state.usage.to_json(), transcript_path=state.transcript.path if state.transcript else None,
-                            speedup=speedup)
+        return SearchOutcome(problem=state.problem, reason=reason, rounds=state.rounds, usage=state.usage, entry=entry,
+                             best=evaluation, speedup=speedup, device="gemmini",
+                             transcript_path=state.transcript.path if state.transcript else None)
+
+    def _result(self, state: _State, reason: str, entry, best: _Attempt | None,
+                speedup: float | None = None) -> SearchResult:
+        return self._outcome(state, reason, entry, best, speedup).result()
 
 
 def _stats(evaluation: Evaluation) -> dict:

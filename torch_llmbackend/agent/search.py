@@ -18,7 +18,6 @@ they search themselves only if it died mid-search, and fall back if it outlasts 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,33 +28,20 @@ from ..records import Evaluation, Problem
 from ..store.search_lock import SearchLock
 from . import prompts
 from .extract import extract_code
-from .knowledge import KnowledgeLink, consolidate_if_due
+from .budget import Budget, BudgetSpent
+from .gemmini_search import GemminiSearch
+from .outcome import SearchOutcome, SearchResult, device_name, knowledge_attempt
 from .progress import SearchProgress
 from .provider import DeadlineExceeded, EndpointUnavailable, MalformedResponse, Provider, Reply, RequestRejected, Usage
+from .services import SearchServices
 from .transcript import Transcript
-from .winners import best_baseline, evaluate_safely, kernel_entry, rank, speedup_over_best
+from .winners import best_baseline, kernel_entry, rank, speedup_over_best
 
 log = logging.getLogger("torch_llmbackend.agent")
 
 # How much longer than its budget another process's search may take before a waiter gives up
 # on it: the last round's evaluation and the store write come after the budget check.
 WAIT_GRACE_S = 60.0
-
-
-@dataclass
-class SearchResult:
-    key: str
-    entry: Any  # store.kernels.KernelEntry of the winner, or None
-    best: Evaluation | None  # the best verified evaluation, else the furthest-reaching failure
-    reason: str  # why the search stopped, in words for the compile report
-    rounds: int
-    usage: dict[str, Any]  # Usage.to_json(): requests, prompt/completion/total tokens, cost
-    transcript_path: str | None = None
-    speedup: float | None = None  # the winner's speed-up over the faster baseline
-
-    @property
-    def ok(self) -> bool:
-        return self.entry is not None
 
 
 @dataclass
@@ -80,41 +66,13 @@ class _Best:
     sample: Sample
 
 
-class _Stop(Exception):
-    """A budget ran out before a request."""
+class Searcher(SearchServices):
+    """Searches the subgraphs of one compile, sharing its SearchServices (agent/services.py)."""
 
-
-def not_shape_generic(problem: Problem, other: Problem, at: Evaluation) -> Evaluation:
-    """A candidate right at the prompt's sizes but not at others: refused, and told why."""
-    reason = (f"correct at the prompt's sizes {problem.shape_text()} but not at {other.shape_text()} "
-              f"({at.stage}: {at.reason.strip()[:600]}). The kernel must serve every size: read sizes from the "
-              "inputs at run time, pass them to the kernel as arguments, mask the tails, and bake no prompt size in.")
-    return Evaluation(False, "verify", reason, verification={"shape_generic": False, "other_sizes": other.shape_text()})
-
-
-class Searcher:
     def __init__(self, options: Options, evaluator: Any, store: Any, kb: Any = None, *,
                  provider: Provider | None = None, machine: dict[str, str] | None = None) -> None:
-        """`machine`: the identity the backend trusts verified kernels under; winners are stored
-        as verified on it, so that a fresh process on this machine does not verify them again."""
-        self.options = options
-        self.machine = machine
-        self.evaluator = evaluator
-        self.store = store
-        self.knowledge = KnowledgeLink(kb, options)
-        self.usage = Usage()  # all requests of this Searcher (one compile)
-        self._provider = provider
-        self._dead: EndpointUnavailable | None = None
-        self._lock = threading.Lock()
-        # One evaluation at a time: concurrent timing on one device would make timings lie.
-        self._evaluate_lock = threading.Lock()
+        super().__init__(options, evaluator, store, kb, provider=provider, machine=machine)
         self._progress = SearchProgress(options.progress)
-        # problem key -> the same subgraph at other sizes; a candidate must be right there too
-        self.variants: dict[str, list[Problem]] = {}
-
-    @property
-    def endpoint_error(self) -> EndpointUnavailable | None:
-        return self._dead
 
     def search(self, problem: Problem) -> SearchResult:
         with self._progress:
@@ -130,52 +88,15 @@ class Searcher:
         with self._progress, ThreadPoolExecutor(max_workers=workers, thread_name_prefix="llm-search") as pool:
             futures = {p.key: pool.submit(self._search, p) for p in unique}
             results = {key: f.result() for key, f in futures.items()}
-        consolidate_if_due(self)
+        self._consolidate_if_due()
         return results
 
-    # plumbing shared by the per-problem searches -------------------------------------------
-    def provider(self) -> Provider:
-        with self._lock:
-            if self._provider is None:
-                self._provider = Provider(self.options)  # raises EndpointUnavailable without a model
-            return self._provider
-
-    def endpoint_failed(self, error: EndpointUnavailable) -> None:
-        with self._lock:
-            first, self._dead = self._dead is None, self._dead or error
-        if first:
-            log.warning("LLM endpoint unavailable: %s. No more LLM requests in this compile; "
-                        "subgraphs without a cached kernel fall back.", error)
-
-    def chat(self, messages: list[dict[str, str]], usage: Usage, deadline: float | None) -> Reply:
-        if self._dead is not None:
-            raise self._dead
-        try:
-            reply = self.provider().chat(messages, deadline=deadline)
-        except EndpointUnavailable as e:
-            self.endpoint_failed(e)
-            raise
-        with self._lock:
-            usage.add(reply.usage)
-            self.usage.add(reply.usage)
-        return reply
-
-    def evaluate(self, problem: Problem, source: str) -> Evaluation:
-        with self._evaluate_lock:
-            ev = evaluate_safely(self.evaluator, problem, source)
-            for other in self.variants.get(problem.key, []) if ev.ok else []:
-                at = evaluate_safely(self.evaluator, other, source)
-                if not at.ok and at.stage != "timing":
-                    return not_shape_generic(problem, other, at)
-            return ev
-
-    def baselines(self, problem: Problem) -> dict:
-        with self._evaluate_lock:
-            try:
-                return dict(self.evaluator.baselines(problem))
-            except Exception as e:
-                log.warning("baseline timing failed for %s: %s", problem.key[:16], e)
-                return {}
+    def _consolidate_if_due(self) -> None:
+        if self.endpoint_error is not None:
+            return
+        usage = Usage()
+        self.knowledge.consolidate_if_due(
+            lambda prompt: self.chat([{"role": "user", "content": prompt}], usage, deadline=None).text, usage)
 
     def _search(self, problem: Problem) -> SearchResult:
         """Search `problem` here, or wait for the process already searching it."""
@@ -245,24 +166,19 @@ class Searcher:
 
 
     def _search_gemmini(self, problem: Problem) -> SearchResult:
-        """Gemmini subgraphs take the two-phase accelerator workflow (agent/gemmini_search.py)."""
-        from .gemmini_search import GemminiSearch
-
+        """Gemmini subgraphs take the two-phase accelerator workflow (agent/gemmini_search.py),
+        on this Searcher's services: its requests count in this compile's usage."""
         if self._dead is not None:
             return SearchResult(problem.key, None, None, f"LLM endpoint unavailable ({self._dead})", 0, Usage().to_json())
-        search = GemminiSearch(self.options, self.evaluator, self.store, self.knowledge.kb,
-                               provider=self.provider(), machine=self.machine)
+        search = GemminiSearch(services=self)
         try:
             return search.search(problem)
         except EndpointUnavailable as e:
-            self.endpoint_failed(e)
             return SearchResult(problem.key, None, None, f"LLM endpoint unavailable ({e})", 0, search.usage.to_json())
         except Exception as e:  # a bug here must cost this subgraph its kernel, not the compile
             log.warning("the Gemmini search for %s failed: %s: %s; the subgraph falls back", problem.key[:16],
                         type(e).__name__, e, exc_info=True)
             return SearchResult(problem.key, None, None, f"the search failed: {type(e).__name__}: {e}", 0, search.usage.to_json())
-        finally:
-            self.usage.add(search.usage)
 
 
 class _ProblemSearch:
@@ -278,7 +194,7 @@ class _ProblemSearch:
         self.furthest: Evaluation | None = None  # the failure that got furthest, when nothing verified
         self.samples: list[Sample] = []  # every sample of every round, for the knowledge base
         self.rounds = 0
-        self.started = time.monotonic()
+        self.budget = Budget(self.options, self.usage, lambda: searcher.endpoint_error)
         self._baselines: dict | None = None
         self.transcript: Transcript | None = None
 
@@ -296,7 +212,7 @@ class _ProblemSearch:
         task = self.s._progress.task(f"kernel {self.problem.key[:10]}", self.options.max_rounds)
         reason = ""
         for rnd in range(1, self.options.max_rounds + 1):
-            reason = self._budget_reason()
+            reason = self.budget.spent()
             if reason:
                 break
             self.rounds = rnd
@@ -338,7 +254,7 @@ class _ProblemSearch:
                 sample.plan = self._ask(f"{label} (plan)", prompts.plan_messages(messages)).text
                 messages = prompts.implement_messages(messages, sample.plan)
             reply = self._ask(label, messages)
-        except _Stop as e:
+        except BudgetSpent as e:
             sample.stop = str(e)
             return sample
         except EndpointUnavailable as e:
@@ -363,15 +279,13 @@ class _ProblemSearch:
         return sample
 
     def _ask(self, label: str, messages: list[dict[str, str]]) -> Reply:
-        reason = self._budget_reason()
-        if reason:
-            raise _Stop(reason)
+        self.budget.check()
         if self.transcript:
             self.transcript.request(label, messages)
         try:
-            reply = self.s.chat(messages, self.usage, deadline=self.started + self.options.max_search_seconds)
+            reply = self.s.chat(messages, self.usage, deadline=self.budget.deadline)
         except DeadlineExceeded as e:
-            raise _Stop(self._budget_reason() or str(e)) from e
+            raise BudgetSpent(self.budget.spent() or str(e)) from e
         if self.transcript:
             u = reply.usage
             self.transcript.reply(label, reply.text, f"{reply.model}, {u.prompt_tokens}+{u.completion_tokens} tokens"
@@ -404,16 +318,6 @@ class _ProblemSearch:
         self.history.append(prompts.Turn(chosen.reply, feedback))
 
     # budgets and results -------------------------------------------------------------------
-    def _budget_reason(self) -> str:
-        if self.s.endpoint_error is not None:
-            return f"LLM endpoint unavailable: {self.s.endpoint_error}"
-        if self.usage.total_tokens >= self.options.max_search_tokens:
-            return f"token budget spent ({self.usage.total_tokens:,} of {self.options.max_search_tokens:,} tokens)"
-        elapsed = time.monotonic() - self.started
-        if elapsed >= self.options.max_search_seconds:
-            return f"time budget spent ({elapsed:.0f}s of {self.options.max_search_seconds:g}s)"
-        return ""
-
     def _baselines_for(self, evaluation: Evaluation) -> dict | None:
         """Baseline timings, fetched from the evaluator once, only when a verified candidate's
         evaluation does not already carry them."""
@@ -447,8 +351,9 @@ class _ProblemSearch:
         else:
             reason += "; no candidate was evaluated"
         self._note(f"**Result**: {reason}  \nusage: {self.usage.to_json()}")
-        self.s.knowledge.record(self, reason)
-        return self._result(reason, entry)
+        outcome = self._outcome(reason, entry)
+        self.s.knowledge.record(outcome, lambda label, messages: self._ask(label, messages).text)
+        return outcome.result()
 
     def _store(self) -> Any:
         provenance = {
@@ -466,14 +371,48 @@ class _ProblemSearch:
             log.warning("could not save the kernel for %s to the store: %s", self.problem.key[:16], e)
         return entry
 
+    def _outcome(self, reason: str, entry: Any = None) -> SearchOutcome:
+        """The finished search as a plain record: the result, every evaluated sample as a
+        knowledge-base attempt, and the conversation a lesson is asked on."""
+        outcome = self._plain_outcome(reason, entry)
+        outcome.device = device_name(self.problem)
+        winner = self.best.sample if self.best else None
+        won = (self._speedup() or 0.0) > 1.0
+        for s in self.samples:
+            e = s.evaluation
+            if e is None:
+                continue
+            outcome.attempts.append(knowledge_attempt(
+                e, "\n".join((s.plan, s.source or s.reply or "")), self.problem.target, won=s is winner and won,
+                speedup_vs_eager=_speedup(e, "eager", self._baselines),
+                speedup_vs_inductor=_speedup(e, "inductor", self._baselines)))
+        if outcome.attempts and self.s.knowledge.kb is not None and not self.budget.spent():
+            from ..store.knowledge.prompts import lesson_prompt
+
+            messages = prompts.build_messages(self.problem, "", self.history)
+            request = lesson_prompt(self.problem, outcome.attempts, outcome.device)
+            outcome.lesson_request = prompts.append_request(messages, request)
+        return outcome
+
+    def _plain_outcome(self, reason: str, entry: Any = None) -> SearchOutcome:
+        return SearchOutcome(
+            problem=self.problem, reason=reason, rounds=self.rounds, usage=self.usage, entry=entry,
+            best=self.best.evaluation if self.best else self.furthest, speedup=self._speedup(),
+            transcript_path=self.transcript.path if self.transcript else None)
+
     def _result(self, reason: str, entry: Any = None) -> SearchResult:
-        best = self.best.evaluation if self.best else self.furthest
-        return SearchResult(
-            key=self.problem.key, entry=entry, best=best, reason=reason, rounds=self.rounds, usage=self.usage.to_json(),
-            transcript_path=self.transcript.path if self.transcript else None, speedup=self._speedup(),
-        )
+        return self._plain_outcome(reason, entry).result()
 
 
 def _times(speedup: float) -> str:
     # two decimals, but a kernel 500x slower than the baseline must not read "0.00x"
     return f"{speedup:.2f}x" if speedup >= 0.1 else f"{speedup:.2g}x"
+
+
+def _speedup(evaluation: Evaluation, baseline: str, baselines: dict | None) -> float | None:
+    """The verified candidate's speed-up over `baseline`, its own timings first, then the
+    baselines fetched for the search."""
+    if not evaluation.ok:
+        return None
+    merged = Evaluation(True, "ok", "", timings={**(baselines or {}), **evaluation.timings})
+    return merged.speedup(baseline)

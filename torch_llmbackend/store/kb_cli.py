@@ -17,7 +17,7 @@ from rich.table import Table
 from ..options import cache_dir_help
 from ..records import Problem
 from .knowledge import KnowledgeBase, KnowledgeImportError
-from .knowledge_features import features_of
+from .knowledge.features import features_of
 
 
 def add_kb_parser(subparsers: "argparse._SubParsersAction") -> argparse.ArgumentParser:

@@ -11,8 +11,8 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .knowledge_features import Features
-from .knowledge_taxonomy import normalize_technique
+from .features import Features
+from .taxonomy import normalize_technique
 
 
 def canonical_json(obj: Any) -> str:

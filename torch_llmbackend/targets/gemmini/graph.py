@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from ..records import Problem
+from ...records import Problem
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,10 @@ and are verified at fp32 tolerance, a miss judged against float64 with eager's e
 widened by sqrt(K/256) for a reduction of length K (evaluate/reduction_error.py: the array sums
 in order over K); int8 subgraphs (torch._int_mm and the requantize chain around it) on the int8
 configuration (DIM 16) and must match eager exactly. The library lowering is verified on reduced
-sizes of the same structure and once at full size (`reduced_checks`, gemmini_reduce.py).
+sizes of the same structure and once at full size (`reduced_checks`, reduce.py).
 
 Timing is simulated cycles of one forward (`measure`); the yardstick is the target's own
-library lowering (`baseline_source`, gemmini_lower.py), not eager or Inductor, whose wall-clock
+library lowering (`baseline_source`, lower.py), not eager or Inductor, whose wall-clock
 microseconds on the host mean nothing next to accelerator cycles.
 """
 from __future__ import annotations
@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ..records import Timing
-from .base import VIEW_OPS, Availability, Target, _tensor_vals, dtype_name
+from ...records import Timing
+from ..base import VIEW_OPS, Availability, Target, _tensor_vals, dtype_name
 
 aten = torch.ops.aten
 
@@ -118,7 +118,7 @@ class GemminiTarget(Target):
         return GUIDE
 
     def baseline_source(self, problem) -> str | None:
-        from .gemmini_lower import library_source
+        from .lower import library_source
 
         return library_source(problem)
 
@@ -131,15 +131,15 @@ class GemminiTarget(Target):
     def timed_call(self, fn, inputs, problem=None):
         """(fn(*inputs), its GemminiTiming): one simulated run is both a verification run and
         the measurement, since cycles do not depend on the data."""
-        from .gemmini_kernel import recording
+        from ..gemmini_kernel import recording
 
         with recording() as rec:
             out = fn(*inputs)
         if not rec.calls or not rec.cycles:
             raise RuntimeError(NO_GEMMINI_WORK)
         if problem is not None:
-            from .gemmini_graph import parse_problem
-            from .gemmini_lower import useful_macs
+            from .graph import parse_problem
+            from .lower import useful_macs
 
             needed = useful_macs(parse_problem(problem))
             if rec.macs < needed:
@@ -152,9 +152,9 @@ class GemminiTarget(Target):
         """How a float32 output that misses eager's tolerance is judged against float64: with
         bounds widened by the subgraph's longest reduction (evaluate/reduction_error.py), since
         Gemmini sums in order over K where eager's library sums in blocks."""
-        from ..evaluate.reduction_error import reduction_arbiter
-        from .gemmini_graph import UnsupportedGraph, parse_problem
-        from .gemmini_lower import longest_reduction
+        from ...evaluate.reduction_error import reduction_arbiter
+        from .graph import UnsupportedGraph, parse_problem
+        from .lower import longest_reduction
 
         try:
             return reduction_arbiter(longest_reduction(parse_problem(problem)))
@@ -163,11 +163,11 @@ class GemminiTarget(Target):
 
     def reduced_checks(self, problem, source: str) -> list | None:
         """[(the problem at reduced sizes, the candidate for it)] when `source` is the target's
-        own library lowering, which is one function of the shapes (gemmini_reduce.py): the
+        own library lowering, which is one function of the shapes (reduce.py): the
         evaluator then runs every trial at reduced sizes and one at full size. None for any
         other source (an LLM's kernel has its sizes written in) or when nothing is large."""
-        from .gemmini_lower import DIM_ROWS, Unsupported, lower
-        from .gemmini_reduce import reduced_problem
+        from .lower import DIM_ROWS, Unsupported, lower
+        from .reduce import reduced_problem
 
         try:
             full = lower(problem)

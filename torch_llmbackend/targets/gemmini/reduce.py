@@ -1,6 +1,6 @@
 """A Gemmini subgraph at reduced sizes of the same structure, for thorough verification.
 
-The simulator is exact at any size, and the library lowering (gemmini_lower.py) is one function
+The simulator is exact at any size, and the library lowering (lower.py) is one function
 of the shapes: the same calls, strides, transposes, epilogues and layout moves come out at a
 batch of 32 as at a batch of 4096. So the evaluator checks a library schedule on every seed and
 input distribution at reduced sizes, where a simulated run takes milliseconds, and runs one check
@@ -19,8 +19,8 @@ import hashlib
 import re
 from dataclasses import replace
 
-from ..records import Problem, TensorSpec
-from .gemmini_graph import UnsupportedGraph, parse_problem
+from ...records import Problem, TensorSpec
+from .graph import UnsupportedGraph, parse_problem
 
 SMALL = 48  # sizes up to this stay as they are: a few tiles, already cheap to simulate
 SHAPE_ARG_OPS = ("view", "_unsafe_view", "reshape", "expand")  # ops whose list argument is a shape
@@ -37,7 +37,7 @@ def shrink(size: int) -> int:
 def reduced_problem(problem: Problem) -> Problem | None:
     """The problem with its large sizes reduced (see the module doc), or None when no size can
     be reduced without changing the structure."""
-    from .gemmini_lower import Unsupported, lower
+    from .lower import Unsupported, lower
 
     try:
         full_steps = _shapeless(lower(problem).steps)
@@ -131,7 +131,7 @@ def _spec_text(spec: TensorSpec) -> str:
 def _reference_source(signature: str, inputs: list[TensorSpec]) -> str:
     """The eager reference, rendered from the signature as graph/render.py renders it from the
     FX graph (the signature's node text is the same Python)."""
-    from ..graph.render import HEADER, input_expr
+    from ...graph.render import HEADER, input_expr
 
     body, ret = [], ""
     for line in signature.splitlines()[1:]:

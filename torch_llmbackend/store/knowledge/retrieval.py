@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from .knowledge_features import Features, family_similarity, similarity
-from .knowledge_records import Note, SearchRecord, TechniqueStat
+from .features import Features, family_similarity, similarity
+from .records import Note, SearchRecord, TechniqueStat
 
 # Below this a record shares too little with the new subgraph for its lesson to help: with the
-# weights in knowledge_features, a record of an unrelated family cannot reach it.
+# weights in features.py, a record of an unrelated family cannot reach it.
 MIN_RECORD_SIMILARITY = 0.45
 MIN_NOTE_SCORE = 0.55
 MAX_LESSONS = 3

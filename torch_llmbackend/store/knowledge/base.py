@@ -6,7 +6,7 @@ technique notes, versioned, that a consolidation step rewrites from many lessons
 gives a new search the few lessons, statistics and notes that fit its subgraph, within a token
 budget.
 
-Storage is one SQLite file, `<cache_dir>/knowledge.sqlite` (see knowledge_db.py); nothing is
+Storage is one SQLite file, `<cache_dir>/knowledge.sqlite` (see db.py); nothing is
 pickled. Typical use by the agent::
 
     kb = KnowledgeBase(options.cache_dir)
@@ -29,18 +29,18 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from ..records import Problem
-from .knowledge_db import get_meta, initialize, reading, set_meta, writing
-from .knowledge_features import Features, features_of, similarity
-from .knowledge_prompts import clean_lesson, consolidation_prompt, lesson_prompt, parse_consolidation_reply
-from .knowledge_records import (
+from ...records import Problem
+from .db import get_meta, initialize, reading, set_meta, writing
+from .features import Features, features_of, similarity
+from .prompts import clean_lesson, consolidation_prompt, lesson_prompt, parse_consolidation_reply
+from .records import (
     Attempt, Note, NoteVersion, SearchRecord, TechniqueStat, sha256_of, wilson_lower_bound,
 )
-from .knowledge_retrieval import (
+from .retrieval import (
     MAX_LESSONS, MIN_NOTE_SCORE, MIN_RECORD_SIMILARITY, ScoredRecord, note_scope_score, rank_notes,
     rank_records, render_section,
 )
-from .knowledge_taxonomy import classify_techniques
+from .taxonomy import classify_techniques
 
 __all__ = [
     "KnowledgeBase", "Attempt", "SearchRecord", "TechniqueStat", "Note", "NoteVersion", "Features",
@@ -52,7 +52,8 @@ log = logging.getLogger("torch_llmbackend.knowledge")
 FILENAME = "knowledge.sqlite"
 EXPORT_FORMAT = "torch_llmbackend.knowledge"
 EXPORT_FORMAT_VERSION = 1
-STARTER_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "knowledge_starter.json")
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # torch_llmbackend/
+STARTER_PATH = os.path.join(_PACKAGE_DIR, "data", "knowledge_starter.json")
 # How many recent records retrieval considers; older experience still counts in the statistics.
 MAX_CANDIDATES = 5000
 

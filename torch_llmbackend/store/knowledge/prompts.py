@@ -11,10 +11,10 @@ import json
 import re
 from typing import Any, Sequence
 
-from ..records import Problem
-from .knowledge_features import FAMILIES, features_of
-from .knowledge_records import Attempt, Note, SearchRecord, TechniqueStat
-from .knowledge_taxonomy import normalize_technique, techniques_for
+from ...records import Problem
+from .features import FAMILIES, features_of
+from .records import Attempt, Note, SearchRecord, TechniqueStat
+from .taxonomy import normalize_technique, techniques_for
 
 MAX_LESSON_CHARS = 1200
 MAX_NOTE_CHARS = 900

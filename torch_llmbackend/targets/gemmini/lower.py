@@ -39,8 +39,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..records import Problem
-from .gemmini_graph import Graph, Node, Ref, UnsupportedGraph, parse_problem
+from ...records import Problem
+from .graph import Graph, Node, Ref, UnsupportedGraph, parse_problem
 
 log = logging.getLogger("torch_llmbackend.targets")
 

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ..records import Problem
+from ...records import Problem
 
 # ---------------------------------------------------------------- device rooflines
 
