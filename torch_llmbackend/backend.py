@@ -30,6 +30,7 @@ from .graph import Subgraph, lift, make_problem, op_name, partition, short_op_na
 from .graph.variants import problems_at, resized, spread
 from .options import Options
 from .records import Evaluation, Problem
+from .speedup import format_speedup
 from .store.bundle import shipped_entries
 from .store.kernels import KernelEntry, KernelStore, open_store
 from .targets import Target, get_target
@@ -888,7 +889,7 @@ def format_table(rows: list[dict[str, Any]], graph: str, seconds: float) -> str:
                  f"{'vs ind.':>8} {'vs lib.':>8}  ops / reason")
     for r in rows:
         idx = "-" if r["subgraph"] is None else str(r["subgraph"])
-        speedups = [f"{r[k]:.2f}x" if r.get(k) else "-" for k in ("speedup_vs_eager", "speedup_vs_inductor", "speedup_vs_library")]
+        speedups = [format_speedup(r[k]) if r.get(k) else "-" for k in ("speedup_vs_eager", "speedup_vs_inductor", "speedup_vs_library")]
         t = r.get("kernel_time")
         unit = "cyc" if r.get("time_unit") == "cycles" else "us"
         time_text = f"{t:,.0f}{unit}" if t and unit == "cyc" else (f"{t:.1f}{unit}" if t else "-")
