@@ -26,6 +26,7 @@ from pathlib import Path
 import torch
 
 from bench.gemmini.problems import PROBLEMS as GEMMINI_PROBLEMS
+from torch_llmbackend.speedup import speedup_of
 
 CURATED = Path(__file__).parent / "curated"
 
@@ -116,9 +117,7 @@ def answers_file(problems, path: str, origins: dict[str, str] | None = None) -> 
 
 def _speedups(entry) -> dict[str, float]:
     t = entry.timings or {}
-    cand = (t.get("candidate") or {}).get("median")
-    return {name: t[name]["median"] / cand for name in ("eager", "inductor", "library")
-            if cand and isinstance(t.get(name), dict) and t[name].get("median")}
+    return {name: s for name in ("eager", "inductor", "library") if (s := speedup_of(t, name)) is not None}
 
 
 def beats_baselines(entry) -> bool:

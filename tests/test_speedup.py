@@ -17,3 +17,23 @@ def test_the_summary_table_shows_a_very_slow_kernel_by_how_much():
            "speedup_vs_library": None, "ops": ["aten.mm.default"], "reason": "verified"}
     line = format_table([row], "inference", 0.1).splitlines()[2]
     assert "0.0024x" in line and "1.50x" in line and "0.00x" not in line
+
+
+def test_speedup_needs_both_times():
+    from torch_llmbackend.speedup import speedup, speedup_of
+
+    assert speedup(2.0, 1.0) == 2.0
+    assert speedup(None, 1.0) is None and speedup(2.0, 0.0) is None and speedup(0.0, 1.0) is None
+    timings = {"candidate": {"median": 4.0}, "eager": {"median": 10.0}, "inductor": {"error": "OOM"},
+               "device": "cpu"}
+    assert speedup_of(timings, "eager") == 2.5
+    assert speedup_of(timings, "inductor") is None  # an untimed baseline has no ratio
+    assert speedup_of(timings, "library") is None and speedup_of(timings, "device") is None
+
+
+def test_an_evaluation_whose_baseline_failed_to_time_has_no_speedup_over_it():
+    """It used to raise KeyError: 'median' for a baseline that holds only its error."""
+    from torch_llmbackend.records import Evaluation
+
+    ev = Evaluation(True, "ok", "", timings={"candidate": {"median": 1.0}, "inductor": {"error": "OOM"}})
+    assert ev.speedup("inductor") is None

@@ -29,8 +29,8 @@ from . import plans, reuse, runtime, whole_graph
 from .graph import Subgraph, lift, make_problem, op_name, partition, short_op_name
 from .graph.variants import problems_at, resized, spread
 from .options import Options
-from .records import Evaluation, Problem
-from .speedup import format_speedup
+from .records import Problem
+from .speedup import format_speedup, median_of, speedup_of
 from .store.bundle import shipped_entries
 from .store.kernels import KernelEntry, KernelStore, open_store
 from .targets import Target, get_target
@@ -285,11 +285,7 @@ class Decision:
     coverage: str = ""  # which sizes the kernel covers, for the report
 
     def row(self, graph: str, index: int, fallback: str) -> dict[str, Any]:
-        def med(name):
-            t = self.timings.get(name)
-            return t.get("median") if isinstance(t, dict) else None
-
-        kernel, eager, inductor, library = med("candidate"), med("eager"), med("inductor"), med("library")
+        kernel = median_of(self.timings, "candidate")
         if self.run is None:
             runs = fallback
         else:
@@ -298,11 +294,12 @@ class Decision:
             "graph": graph, "subgraph": index, "key": self.problem.key, "target": self.problem.target,
             "ops": list(self.problem.ops), "source": self.source, "reason": self.reason,
             "verified": self.verified, "runs": runs, "check": self._check(),
-            "kernel_time": kernel, "eager_time": eager, "inductor_time": inductor, "library_time": library,
+            "kernel_time": kernel, "eager_time": median_of(self.timings, "eager"),
+            "inductor_time": median_of(self.timings, "inductor"), "library_time": median_of(self.timings, "library"),
             "time_unit": (self.timings.get("candidate") or {}).get("unit", "us") if kernel else None,
-            "speedup_vs_eager": eager / kernel if kernel and eager else None,
-            "speedup_vs_inductor": inductor / kernel if kernel and inductor else None,
-            "speedup_vs_library": library / kernel if kernel and library else None,
+            "speedup_vs_eager": speedup_of(self.timings, "eager"),
+            "speedup_vs_inductor": speedup_of(self.timings, "inductor"),
+            "speedup_vs_library": speedup_of(self.timings, "library"),
             "stats": (self.timings.get("candidate") or {}).get("stats"), "device": self.timings.get("device"),
             # the two parts of a GPU kernel's figure: its own GPU time, the host time of a call
             "kernel_gpu_time": (self.timings.get("candidate") or {}).get("gpu_median") if kernel else None,
@@ -599,9 +596,8 @@ class GraphCompiler:
         if baseline is not None and "candidate" in baseline.timings:
             d.timings = {**d.timings, "library": baseline.timings["candidate"]}
         if d.entry is not None:
-            ev = Evaluation(True, "ok", "", timings=d.timings)
             names = ("library",) if baseline is not None else ("eager", "inductor")
-            speedups = [s for s in (ev.speedup(n) for n in names) if s is not None]
+            speedups = reuse.speedups(d.timings, names)
             if self.opts.prefer == "kernel" or (speedups and min(speedups) > 1.0):
                 d.run = d.entry
                 return

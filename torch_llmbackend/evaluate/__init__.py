@@ -18,10 +18,10 @@ import threading
 
 import torch
 
+from ..hashing import content_hash, hash_matches
 from ..options import Options
 from ..records import Evaluation, Problem
 from ..targets import get_target
-from .integrity import content_hash, hash_matches
 from .pipeline import WorkerState, evaluate_candidate, problem_device
 from .static_checks import Violation, check_candidate, format_violations
 from .worker import WorkerCrash, WorkerPool, WorkerSpec
