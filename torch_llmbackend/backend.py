@@ -36,7 +36,7 @@ from .store.kernels import KernelEntry, KernelStore, open_store
 from .targets import Target, get_target
 from .targets.base import RefusedSource
 
-log = logging.getLogger("torch_llmbackend")
+log = logging.getLogger(__name__)
 
 _last_report: list[dict[str, Any]] = []  # decisions of the most recent compile, for report()
 WORKER_IDLE_S = 60.0  # how long a forward graph's workers wait for its backward graph

@@ -97,7 +97,7 @@ def _add_optional_parser(sub, spec: str) -> None:
     try:
         add = getattr(importlib.import_module(module), fn)
     except ImportError as e:  # a broken optional part must not take the whole command down
-        logging.getLogger("torch_llmbackend").warning("llmbackend: %s unavailable: %s", module, e)
+        logging.getLogger(__name__).warning("llmbackend: %s unavailable: %s", module, e)
         return
     add(sub)
 

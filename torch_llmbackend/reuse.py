@@ -22,7 +22,7 @@ from .records import Evaluation, Problem
 from .speedup import speedup_of
 from .store.kernels import KernelEntry, KernelStore
 
-log = logging.getLogger("torch_llmbackend")
+log = logging.getLogger(__name__)
 
 MAX_CANDIDATES = 3  # winners of one structure tried at a new size, newest first
 

@@ -23,7 +23,7 @@ from .knowledge import KnowledgeLink
 from .prompts import build_messages
 from .winners import candidate_median, evaluate_safely, kernel_entry, rank
 
-log = logging.getLogger("torch_llmbackend.agent")
+log = logging.getLogger(__name__)
 
 CHAT_URL = "/v1/chat/completions"
 

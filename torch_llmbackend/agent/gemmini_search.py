@@ -32,7 +32,7 @@ from .search import SearchResult
 from .transcript import Transcript
 from .winners import evaluate_safely, kernel_entry
 
-log = logging.getLogger("torch_llmbackend.agent")
+log = logging.getLogger(__name__)
 
 STEP_ATTEMPTS = 2  # tries per phase-one step before the translation is given up
 MENU = ("tiling", "loop order", "dataflow", "double buffering", "scratchpad reuse", "loop_ws",

@@ -16,7 +16,7 @@ from .provider import Usage
 if TYPE_CHECKING:
     from .search import Searcher, _ProblemSearch
 
-log = logging.getLogger("torch_llmbackend.agent")
+log = logging.getLogger(__name__)
 
 KNOWLEDGE_TOKENS = 1500  # share of the prompt the experience section may take
 CONSOLIDATE_AFTER = 10  # lessons recorded since the last consolidation

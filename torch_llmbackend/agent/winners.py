@@ -11,7 +11,7 @@ import torch
 from ..records import Evaluation, Problem
 from ..speedup import speedup
 
-log = logging.getLogger("torch_llmbackend.agent")
+log = logging.getLogger(__name__)
 
 BASELINES = ("eager", "inductor", "library")
 # How far a failed candidate got: one that ran and mismatched is a better base for the next

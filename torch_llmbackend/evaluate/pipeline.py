@@ -29,7 +29,7 @@ from .inputs import POST_TIMING_TRIALS, TIMING_TRIAL, VERIFY_TRIALS, Trial, clon
 from .sandbox import Sandbox
 from .verify import CandidateFailure, TrialStats, as_outputs, check_trial, exact_checkable
 
-log = logging.getLogger("torch_llmbackend.evaluate")
+log = logging.getLogger(__name__)
 
 MAX_REASON = 2000
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from ..atomic_write import write_atomically
 from .kernels import KernelEntry, content_hash
 
-log = logging.getLogger("torch_llmbackend")
+log = logging.getLogger(__name__)
 
 FORMAT = 1
 MANIFEST = "manifest.json"

@@ -48,7 +48,7 @@ __all__ = [
     "features_of", "classify_techniques", "lesson_prompt", "consolidation_prompt", "KnowledgeImportError",
 ]
 
-log = logging.getLogger("torch_llmbackend.knowledge")
+log = logging.getLogger(__name__)
 
 FILENAME = "knowledge.sqlite"
 EXPORT_FORMAT = "torch_llmbackend.knowledge"

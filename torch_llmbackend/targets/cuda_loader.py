@@ -55,7 +55,7 @@ import torch
 
 from ..atomic_write import write_atomically
 
-log = logging.getLogger("torch_llmbackend")
+log = logging.getLogger(__name__)
 
 CACHE_FORMAT = 1
 DEFAULT_OPTIONS = ("-std=c++17", "-lineinfo")
