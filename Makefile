@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo test test-gpu bench setup clean
+.PHONY: demo test test-gpu bench lint setup clean
 
 setup: $(STAMP)
 
@@ -21,6 +21,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q -m "not gpu" tests bench/test_problems_load.py bench/test_summary.py bench/test_curated.py
+
+# ruff comes with the test extras; its rules are in pyproject.toml ([tool.ruff])
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
 
 test-gpu: $(STAMP)
 	$(PY) -m pytest -q -m gpu tests

@@ -5,30 +5,27 @@
 GEMMs: the ResNet-50 shapes as the target runs an int8 linear layer (torch._int_mm followed by
 the requantize chain, fused into the mvout scale): the library baseline exactly as
 targets/gemmini/lower.py emits it (tiled_matmul_auto, WS) against the curated kernel
-bench/curated/int8_linear_relu_gemmini.py (tiles chosen for overlap). Convolutions: the ResNet-50
+int8_linear_relu_gemmini.py (tiles chosen for overlap). Convolutions: the ResNet-50
 shapes as the target runs them (float32, FP32 config: int8 convolutions have no PyTorch CPU
 reference, so the compile path never makes them): tiled_conv_auto against
-bench/curated/conv_relu_gemmini.py (weights resident per output-channel slice). The curated
-modules are the ones make_bundle ships (only where they win); `python -m bench.gemmini.summary`
+conv_relu_gemmini.py (weights resident per output-channel slice). The curated
+modules (found by bench/curated/catalog.path_of: they ship, so they live in cache/) are the ones make_bundle ships (only where they win); `python -m bench.gemmini.summary`
 measures the same through torch.compile. Cycles, MACs, utilization and the speed-up go into
 each benchmark's extra_info; the wall time pytest-benchmark reports is the simulation's.
 """
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
 
 import pytest
 import torch
 
+from bench.curated import catalog
 from bench.gemmini.problems import CONVS, GEMMS, SCALE
 from torch_llmbackend.targets.gemmini_kernel import GemminiKernel, recording
 
-CURATED = Path(__file__).parent / "curated"
-
-
 def curated(name: str):
-    spec = importlib.util.spec_from_file_location(name, CURATED / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(name, catalog.path_of(f"{name}.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.ModelNew()

@@ -25,9 +25,10 @@ from pathlib import Path
 
 import torch
 
+from bench.curated import catalog
 from bench.gemmini.problems import PROBLEMS as GEMMINI_PROBLEMS
+from torch_llmbackend.speedup import speedup_of
 
-CURATED = Path(__file__).parent / "curated"
 
 # curated file -> (target, the op sequence of the subgraph it implements)
 MLP_RELU_OPS = ("aten.permute.default", "aten.addmm.default", "aten.relu.default", "aten.permute.default", "aten.addmm.default")
@@ -88,14 +89,12 @@ def queue_misses(model_name: str, target: str, device: str, cache_dir: str) -> N
 
 
 def curated_files(problem, origin: str) -> list[str]:
-    """The curated files (relative to bench/curated) that answer this queued subgraph of model
-    or benchmark problem `origin`."""
-    from bench.curated import catalog
-
+    """The curated kernels (by name, see catalog.path_of) that answer this queued subgraph of
+    model or benchmark problem `origin`."""
     names = [name for name, (target, ops) in KERNELS.items() if target == problem.target and tuple(ops) == tuple(problem.ops)]
     if problem.target == "triton":
         names += [name for name, patterns in catalog.TRITON.items()
-                  if (CURATED / name).is_file() and any(catalog.matches(pat, problem.ops, origin) for pat in patterns)]
+                  if catalog.path_of(name).is_file() and any(catalog.matches(pat, problem.ops, origin) for pat in patterns)]
     return names
 
 
@@ -103,7 +102,7 @@ def answers_file(problems, path: str, origins: dict[str, str] | None = None) -> 
     lines = []
     for p in problems:
         for name in curated_files(p, (origins or {}).get(p.key, "")):
-            source = (CURATED / name).read_text()
+            source = catalog.path_of(name).read_text()
             body = {"model": "curated", "author": "curated",
                     "choices": [{"index": 0, "message": {"role": "assistant", "content": f"```python\n{source}```"},
                                  "finish_reason": "stop"}]}
@@ -116,9 +115,7 @@ def answers_file(problems, path: str, origins: dict[str, str] | None = None) -> 
 
 def _speedups(entry) -> dict[str, float]:
     t = entry.timings or {}
-    cand = (t.get("candidate") or {}).get("median")
-    return {name: t[name]["median"] / cand for name in ("eager", "inductor", "library")
-            if cand and isinstance(t.get(name), dict) and t[name].get("median")}
+    return {name: s for name in ("eager", "inductor", "library") if (s := speedup_of(t, name)) is not None}
 
 
 def beats_baselines(entry) -> bool:

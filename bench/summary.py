@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from torch_llmbackend.speedup import speedup
+
 BACKENDS = ("eager", "inductor", "llm")
 # (faster candidate, baseline) pairs reported per level
 RATIOS = (("llm", "eager"), ("llm", "inductor"), ("inductor", "eager"))
@@ -127,7 +129,7 @@ class ProblemResult:
     def speedup(self, candidate: str, baseline: str) -> float | None:
         """baseline time / candidate time, when both were timed (correct or not)."""
         a, b = self.by_backend.get(candidate), self.by_backend.get(baseline)
-        return b.seconds / a.seconds if a and b and a.seconds > 0 else None
+        return speedup(b.seconds, a.seconds) if a and b else None
 
     def wrong(self, backend: str) -> bool:
         t = self.by_backend.get(backend)

@@ -21,19 +21,16 @@ from bench.curated import catalog
 from torch_llmbackend.evaluate.static_checks import check_candidate, format_violations
 from torch_llmbackend.targets import get_target
 
-CURATED = os.path.join(os.path.dirname(__file__), "curated")
-
-
 def load(name: str, workdir) -> types.ModuleType:
     """The kernel module as the backend loads a verified kernel (the Triton target's loader)."""
-    with open(os.path.join(CURATED, name)) as f:
+    with open(catalog.path_of(name)) as f:
         return get_target("triton").load(f.read(), str(workdir))
 
 
 @pytest.mark.parametrize("name", sorted(catalog.TRITON))
 def test_catalog_file_exists_and_passes_the_static_checks(name):
-    path = os.path.join(CURATED, name)
-    assert os.path.isfile(path), f"{name} is in the catalog but missing"
+    path = catalog.path_of(name)
+    assert path.is_file(), f"{name} is in the catalog but missing"
     violations = check_candidate(open(path).read(), get_target("triton").allowed_imports)
     assert not violations, format_violations(violations)
 
@@ -100,7 +97,7 @@ CASES = {
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_kernel_matches_pytorch_under_the_interpreter(case, tmp_path):
     name, make_inputs, reference = CASES[case]
-    if not os.path.isfile(os.path.join(CURATED, name)):
+    if not catalog.path_of(name).is_file():
         pytest.fail(f"{name} missing")
     torch.manual_seed(0)
     inputs = make_inputs()
@@ -113,3 +110,43 @@ def test_kernel_matches_pytorch_under_the_interpreter(case, tmp_path):
         assert g.shape == w.shape and g.dtype == w.dtype and g.is_contiguous()
         tol = 1e-2 if w.dtype == torch.float16 else 1e-4 * max(1.0, math.sqrt(w.shape[-1] / 64))
         torch.testing.assert_close(g, w, rtol=tol, atol=tol)
+
+
+# --- one copy of each kernel: a curated kernel that ships lives only in the shipped bundle ------
+
+
+def test_the_shipped_bundle_refuses_none_of_its_kernels():
+    from torch_llmbackend.store.bundle import read_bundle
+
+    read = read_bundle(str(catalog.SHIPPED_BUNDLE))
+    assert read.refused == [] and len(read.entries) >= len(catalog.shipped_items())
+
+
+def test_a_shipped_curated_kernel_has_one_copy():
+    shipped = catalog.shipped_items()
+    assert shipped, "the bundle names no curated kernel"
+    for name, items in shipped.items():
+        versions = {(catalog.SHIPPED_BUNDLE / it["file"]).read_bytes() for it in items}
+        assert len(versions) == 1, f"the bundle ships {len(versions)} different versions of {name}: rebuild it"
+        assert not (catalog.CURATED / name).exists(), f"{name} ships, so its one copy is cache/{items[0]['file']}"
+        assert catalog.path_of(name) == catalog.SHIPPED_BUNDLE / items[0]["file"]
+    in_bundle = {p.read_bytes() for p in (catalog.SHIPPED_BUNDLE / "kernels").glob("*.py")}
+    copies = [str(p.relative_to(catalog.CURATED)) for p in catalog.CURATED.rglob("*.py") if p.read_bytes() in in_bundle]
+    assert copies == []
+
+
+def test_the_catalog_and_the_bundle_agree_on_what_each_kernel_computes():
+    from bench.make_bundle import KERNELS
+
+    for name in [*catalog.TRITON, *KERNELS]:
+        assert catalog.path_of(name).is_file(), f"{name} is in a catalog but has no source"
+    for name, items in catalog.shipped_items().items():
+        assert name in catalog.TRITON or name in KERNELS, f"the bundle ships {name}, which no catalog names"
+        for it in items:
+            ops = tuple(it["meta"]["problem"]["ops"])
+            if name in KERNELS:
+                assert (it["target"], ops) == (KERNELS[name][0], tuple(KERNELS[name][1])), name
+            else:  # a "@problem" pattern is a whole block: the problem's id is not in the record
+                assert it["target"] == "triton" and any(
+                    len(ops) >= catalog.BLOCK_OPS if p.startswith("@") else p == catalog.short_ops(ops)
+                    for p in catalog.TRITON[name]), name

@@ -177,10 +177,13 @@ def test_version(capsys):
     assert e.value.code == 0 and capsys.readouterr().out.strip() == f"llmbackend {__version__}"
 
 
-def test_a_command_group_alone_prints_its_own_help(capsys):
-    assert main(["cache"]) == 2
+@pytest.mark.parametrize("group, commands", [("cache", "{ls,show,rm,verify,export,import,plans}"),
+                                             ("batch", "{export,import}"),
+                                             ("kb", "{ls,show,search,stats,export,import,rollback}")])
+def test_a_command_group_alone_prints_its_own_help(capsys, group, commands):
+    assert main([group]) == 2
     out = capsys.readouterr().out
-    assert out.startswith("usage: llmbackend cache") and "{ls,show,rm,verify,export,import,plans}" in out
+    assert out.startswith(f"usage: llmbackend {group}") and commands in out
 
 
 def _commands(parser, path=()):

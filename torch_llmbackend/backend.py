@@ -32,12 +32,13 @@ from .options import Options
 from .machine import this_machine
 from .records import Problem
 from .reports import ReportRow, attach, format_table, report, set_runs
+from .speedup import median_of, speedup_of
 from .store.bundle import shipped_entries
 from .store.kernels import KernelEntry, KernelStore, open_store
 from .targets import Target, get_target
 from .targets.base import RefusedSource
 
-log = logging.getLogger("torch_llmbackend")
+log = logging.getLogger(__name__)
 
 WORKER_IDLE_S = 60.0  # how long a forward graph's workers wait for its backward graph
 
@@ -288,11 +289,7 @@ class Decision:
         self.reasons.append(part)
 
     def row(self, graph: str, index: int, fallback: str) -> ReportRow:
-        def med(name):
-            t = self.timings.get(name)
-            return t.get("median") if isinstance(t, dict) else None
-
-        kernel, eager, inductor, library = med("candidate"), med("eager"), med("inductor"), med("library")
+        kernel = median_of(self.timings, "candidate")
         if self.run is None:
             runs = fallback
         else:
@@ -301,11 +298,12 @@ class Decision:
         return ReportRow(
             graph=graph, subgraph=index, key=self.problem.key, target=self.problem.target, ops=list(self.problem.ops),
             source=self.source, reason=self.reason, verified=self.verified, runs=runs, check=self._check(),
-            kernel_time=kernel, eager_time=eager, inductor_time=inductor, library_time=library,
+            kernel_time=kernel, eager_time=median_of(self.timings, "eager"),
+            inductor_time=median_of(self.timings, "inductor"), library_time=median_of(self.timings, "library"),
             time_unit=candidate.get("unit", "us") if kernel else None,
-            speedup_vs_eager=eager / kernel if kernel and eager else None,
-            speedup_vs_inductor=inductor / kernel if kernel and inductor else None,
-            speedup_vs_library=library / kernel if kernel and library else None,
+            speedup_vs_eager=speedup_of(self.timings, "eager"),
+            speedup_vs_inductor=speedup_of(self.timings, "inductor"),
+            speedup_vs_library=speedup_of(self.timings, "library"),
             stats=candidate.get("stats"), device=self.timings.get("device"),
             kernel_gpu_time=candidate.get("gpu_median") if kernel else None,
             kernel_host_time=candidate.get("steady") if kernel else None,

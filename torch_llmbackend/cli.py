@@ -12,6 +12,7 @@ from contextlib import closing
 
 from . import __version__
 from .options import Options, cache_dir_help
+from .speedup import speedup_of
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,7 +97,7 @@ def _add_optional_parser(sub, spec: str) -> None:
     try:
         add = getattr(importlib.import_module(module), fn)
     except ImportError as e:  # a broken optional part must not take the whole command down
-        logging.getLogger("torch_llmbackend").warning("llmbackend: %s unavailable: %s", module, e)
+        logging.getLogger(__name__).warning("llmbackend: %s unavailable: %s", module, e)
         return
     add(sub)
 
@@ -157,13 +158,11 @@ def _short(key: str) -> str:
 
 def _summary(e) -> dict:
     t = e.timings or {}
-    cand = (t.get("candidate") or {}).get("median")
-    eager = (t.get("eager") or {}).get("median")
-    ind = (t.get("inductor") or {}).get("median")
+    eager, ind = (speedup_of(t, name) for name in ("eager", "inductor"))
     return {
         "key": e.key, "target": e.target, "author": e.provenance.get("author", "?"), "device": e.device or t.get("device", ""),
-        "speedup_vs_eager": round(eager / cand, 3) if cand and eager else None,
-        "speedup_vs_inductor": round(ind / cand, 3) if cand and ind else None,
+        "speedup_vs_eager": round(eager, 3) if eager else None,
+        "speedup_vs_inductor": round(ind, 3) if ind else None,
         "verified_on": [m.get("device") for m in e.verified_on],
         "signed": e.trusted,
         "created": time.strftime("%Y-%m-%d %H:%M", time.localtime(e.created)),

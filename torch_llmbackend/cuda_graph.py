@@ -32,7 +32,7 @@ from typing import Any, Callable, Sequence
 
 import torch
 
-log = logging.getLogger("torch_llmbackend")
+log = logging.getLogger(__name__)
 
 DEVICE_TYPES = ("cuda",)  # where a capture can be made (tests let a simulated one onto the CPU)
 MAX_CAPTURES = 3  # sets of captures per graph: the first, and two for inputs that moved

@@ -27,7 +27,7 @@ import torch
 from .options import Options
 from .store.kernels import KernelStore
 
-log = logging.getLogger("torch_llmbackend")
+log = logging.getLogger(__name__)
 
 PREFIX = "plan:"
 FORMAT = 1

@@ -15,6 +15,7 @@ from typing import Any, Callable
 import torch
 
 from .records import Evaluation, Problem
+from .speedup import format_speedup, speedup_of
 from .store.kernels import KernelEntry
 
 log = logging.getLogger("torch_llmbackend")
@@ -38,16 +39,15 @@ def kernel_or_baseline(entry: KernelEntry | None, timings: dict[str, Any], basel
     if baseline is not None and "candidate" in baseline.timings:
         timings = {**timings, "library": baseline.timings["candidate"]}
     if entry is not None:
-        ev = Evaluation(True, "ok", "", timings=timings)
         names = ("library",) if baseline is not None else ("eager", "inductor")
-        speedups = [s for s in (ev.speedup(n) for n in names) if s is not None]
+        speedups = [s for s in (speedup_of(timings, n) for n in names) if s is not None]
         if prefer == "kernel" or (speedups and min(speedups) > 1.0):
             return Choice(entry, "", timings)
         if not speedups:
             reasons.append("no baseline timing to compare")
         else:
             reasons.append(f"verified but not faster than the {'library' if baseline else 'better baseline'} "
-                           f"({min(speedups):.2f}x)")
+                           f"({format_speedup(min(speedups))})")
     if baseline is not None:
         reasons.append(f"the {target_name} library baseline runs")
         library = {k: v for k, v in timings.items() if k == "library"}

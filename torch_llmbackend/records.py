@@ -1,7 +1,7 @@
 """Plain records passed between the layers (graph -> agent/evaluate -> store -> backend).
 
-This module imports nothing from the package, so every layer may use it without creating an
-import cycle. Records are JSON-friendly: `to_json()` / `from_json()` round-trip them through
+This module imports nothing from the package but speedup.py (which imports nothing), so every
+layer may use it without creating an import cycle. Records are JSON-friendly: `to_json()` / `from_json()` round-trip them through
 the store, bundles and worker pipes without pickling.
 """
 from __future__ import annotations
@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
+
+from .speedup import speedup_of
 
 
 @dataclass(frozen=True)
@@ -128,10 +130,7 @@ class Evaluation:
     profile: str = ""  # a few lines the LLM can act on
 
     def speedup(self, baseline: str) -> float | None:
-        cand, base = self.timings.get("candidate"), self.timings.get(baseline)
-        if not cand or not base or not cand.get("median"):
-            return None
-        return base["median"] / cand["median"]
+        return speedup_of(self.timings, baseline)
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

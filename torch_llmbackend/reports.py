@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .graph import short_op_name
+from .speedup import format_speedup
 
 
 @dataclass
@@ -139,7 +140,7 @@ def format_table(rows: list[dict[str, Any]], graph: str, seconds: float) -> str:
                  f"{'vs ind.':>8} {'vs lib.':>8}  ops / reason")
     for r in rows:
         idx = "-" if r["subgraph"] is None else str(r["subgraph"])
-        speedups = [f"{r[k]:.2f}x" if r.get(k) else "-"
+        speedups = [format_speedup(r[k]) if r.get(k) else "-"
                     for k in ("speedup_vs_eager", "speedup_vs_inductor", "speedup_vs_library")]
         t = r.get("kernel_time")
         unit = "cyc" if r.get("time_unit") == "cycles" else "us"

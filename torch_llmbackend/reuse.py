@@ -19,9 +19,10 @@ import logging
 from typing import Any
 
 from .records import Evaluation, Problem
+from .speedup import speedup_of
 from .store.kernels import KernelEntry, KernelStore
 
-log = logging.getLogger("torch_llmbackend")
+log = logging.getLogger(__name__)
 
 MAX_CANDIDATES = 3  # winners of one structure tried at a new size, newest first
 
@@ -96,8 +97,8 @@ def shipped_by_structure() -> dict[str, list[KernelEntry]]:
 
 
 def speedups(timings: dict[str, Any], names: tuple[str, ...]) -> list[float]:
-    ev = Evaluation(True, "ok", "", timings=timings)
-    return [s for s in (ev.speedup(n) for n in names) if s is not None]
+    """The speed-ups over those of `names` that were timed."""
+    return [s for s in (speedup_of(timings, n) for n in names) if s is not None]
 
 
 def _first_line(text: str) -> str:

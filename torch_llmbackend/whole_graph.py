@@ -24,7 +24,7 @@ from torch._subclasses.fake_tensor import unset_fake_temporarily
 
 from .reports import ReportRow, set_runs
 
-log = logging.getLogger("torch_llmbackend")
+log = logging.getLogger(__name__)
 
 # Where timing the whole graph tells what the model will see. Not the CPU: there the Gemmini
 # target's kernels run on a simulator (judged in simulated cycles), and the rest is Inductor.

@@ -5,10 +5,42 @@ the backend's own key; a queued subgraph whose aten op sequence is listed here i
 that file (as an LLM batch answer would be) and then verified and timed through the real path.
 One file may answer several problems (the same ops at other shapes or dtypes): its kernels read
 the shapes at run time. Ops are written without the "aten." prefix and ".default" suffix.
+
+One copy of each kernel: a curated kernel that ships lives only in the shipped bundle
+(cache/kernels/<key>_<target>.py, the file the manifest names for it); the ones that do not ship
+(yet) live here. `path_of(name)` finds either: the manifest records each shipped kernel's curated
+name as its provenance's batch request id ("curated-<name>", see make_bundle.answers_file).
 """
 from __future__ import annotations
 
+import json
+from functools import lru_cache
+from pathlib import Path
+
 from torch_llmbackend.graph import short_op_name
+
+CURATED = Path(__file__).resolve().parent
+SHIPPED_BUNDLE = CURATED.parents[1] / "cache"
+_REQUEST_PREFIX = "curated-"
+
+
+@lru_cache(maxsize=None)
+def shipped_items() -> dict[str, list[dict]]:
+    """curated name -> the shipped bundle's manifest items built from it (one per key it answers)."""
+    manifest = json.loads((SHIPPED_BUNDLE / "manifest.json").read_text())
+    out: dict[str, list[dict]] = {}
+    for item in sorted(manifest["kernels"], key=lambda it: it["key"]):
+        request = item["meta"].get("provenance", {}).get("batch_request_id", "")
+        if request.startswith(_REQUEST_PREFIX):
+            out.setdefault(request.removeprefix(_REQUEST_PREFIX), []).append(item)
+    return out
+
+
+def path_of(name: str) -> Path:
+    """The one source of curated kernel `name` (e.g. "triton/softmax.py"): its shipped file, or
+    bench/curated/<name> when it does not ship."""
+    items = shipped_items().get(name)
+    return SHIPPED_BUNDLE / items[0]["file"] if items else CURATED / name
 
 LINEAR = "permute addmm"  # nn.Linear on a 2-D input: addmm(bias, x, permute(w, [1, 0]))
 LINEAR_3D = "view permute addmm view"  # nn.Linear on a 3-D input

@@ -24,8 +24,6 @@ Why it is faster than eager:
   which is at least as accurate as FP32 SGEMM while running on tensor cores. Triton's CPU
   interpreter does not know "bf16x6", so the host passes "ieee" there.
 """
-import math
-
 import torch
 import triton
 import triton.language as tl

@@ -359,7 +359,9 @@ def test_every_shipped_kernel_passes_the_default_deny_checks(path):
 
 
 def test_the_shipped_set_covers_all_three_targets():
-    assert len(SHIPPED) >= 60 and {_target_of(p) for p in SHIPPED} == {"triton", "cuda", "gemmini"}
+    # 50: one copy of each kernel (35 shipped in cache/kernels, 15 curated ones that do not ship);
+    # before bench/curated stopped repeating the shipped ones there were 79 files
+    assert len(SHIPPED) >= 50 and {_target_of(p) for p in SHIPPED} == {"triton", "cuda", "gemmini"}
 
 
 # --- CUDA C++ -----------------------------------------------------------------------------------

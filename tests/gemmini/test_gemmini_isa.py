@@ -205,8 +205,13 @@ def test_loop_ws_computes_a_whole_tiled_matmul(run, ref, rng, I, J, K, bias):
     A, B = i8(rng, (I, K)), i8(rng, (K, J))
     D = rng.integers(-500, 500, (I, J), dtype=np.int32)
     C = np.zeros((I, J), np.int8)
-    t = lambda n: (n + 15) // 16
-    pad = lambda n: t(n) * 16 - n
+
+    def t(n):
+        return (n + 15) // 16
+
+    def pad(n):
+        return t(n) * 16 - n
+
     insns = [config_ex(WS), config_st(J, scale=0.25), config_ld(K, state=0), config_ld(J, state=1),
              config_ld(J * 4, state=2)]
     insns += loop_ws(t(I), t(J), t(K), A, B, D if bias else 0, C, K, J, J, J,

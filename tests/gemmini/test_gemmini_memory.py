@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import gemmini_runtime as gr
-from gemmini_runtime.isa import ACC, GARBAGE_ADDR, WS, InstructionRunner, compute, config_ex, config_ld, mvin, preload
+from gemmini_runtime.isa import ACC, GARBAGE_ADDR, WS, compute, config_ex, config_ld, mvin, preload
 
 SCHEDULES = Path(__file__).parent / "kernels" / "schedules.c"
 DEFAULT = gr.MemoryModel()

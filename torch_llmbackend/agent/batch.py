@@ -15,6 +15,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..atomic_write import write_atomically
 from ..options import Options
 from ..records import Evaluation, Problem
 from .extract import extract_code
@@ -22,7 +23,7 @@ from .knowledge import KnowledgeLink
 from .prompts import build_messages
 from .winners import candidate_median, evaluate_safely, kernel_entry, rank
 
-log = logging.getLogger("torch_llmbackend.agent")
+log = logging.getLogger(__name__)
 
 CHAT_URL = "/v1/chat/completions"
 
@@ -42,7 +43,8 @@ def export_batch(problems: list[Problem], options: Options, path: str, kb: Any =
         if options.model:
             body = {"model": options.model, **body}
         lines.append(json.dumps({"custom_id": problem.key, "method": "POST", "url": CHAT_URL, "body": body}))
-    _write_atomically(path, "".join(line + "\n" for line in lines))
+    # 0644: the file is for the user to upload, as a plain open() would have made it
+    write_atomically(path, "".join(line + "\n" for line in lines), fsync=True, mode=0o644)
     log.info("batch export: %d requests written to %s", len(lines), path)
     return len(lines)
 
@@ -166,10 +168,3 @@ def _error_text(err: Any) -> str:
     return str(err)[:300]
 
 
-def _write_atomically(path: str, text: str) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)

@@ -13,8 +13,8 @@ from ..options import Options, cache_dir_help
 
 def add_batch_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     batch = subparsers.add_parser("batch", help="export pending subgraphs as Batch API requests; import and verify the answers")
+    # not required: `llmbackend batch` alone prints this group's help (cli.main sets that default)
     sub = batch.add_subparsers(dest="batch_command", metavar="{export,import}")
-    sub.required = True
     export = sub.add_parser("export", help="write one chat-completions request per pending subgraph (OpenAI Batch API JSONL)")
     export.add_argument("file", help="the JSONL file to write")
     export.add_argument("--cache-dir", help=cache_dir_help())

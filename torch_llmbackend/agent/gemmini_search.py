@@ -38,7 +38,7 @@ from .services import SearchServices
 from .transcript import Transcript
 from .winners import kernel_entry
 
-log = logging.getLogger("torch_llmbackend.agent")
+log = logging.getLogger(__name__)
 
 STEP_ATTEMPTS = 2  # tries per phase-one step before the translation is given up
 MENU = ("tiling", "loop order", "dataflow", "double buffering", "scratchpad reuse", "loop_ws",

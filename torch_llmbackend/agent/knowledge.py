@@ -17,7 +17,7 @@ from ..records import Problem
 from .outcome import SearchOutcome, device_name
 from .provider import Usage
 
-log = logging.getLogger("torch_llmbackend.agent")
+log = logging.getLogger(__name__)
 
 KNOWLEDGE_TOKENS = 1500  # share of the prompt the experience section may take
 CONSOLIDATE_AFTER = 10  # lessons recorded since the last consolidation

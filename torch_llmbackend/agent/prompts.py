@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from ..records import Evaluation, Problem, TensorSpec
+from ..speedup import speedup
 from ..targets import get_target
 
 HISTORY_ROUNDS = 3
@@ -170,7 +171,7 @@ def timing_text(evaluation: Evaluation, baselines: dict | None = None) -> str:
     for name in ("eager", "inductor", "library"):
         base = timings.get(name)
         if isinstance(base, dict) and base.get("median"):
-            ratio = base["median"] / cand["median"]
+            ratio = speedup(base["median"], cand["median"])
             parts.append(f"{name} {base['median']:.4g} {unit} ({ratio:.2f}x {'faster' if ratio >= 1 else 'SLOWER'} than {name})")
     device = timings.get("device")
     return "; ".join(parts) + (f" on {device}." if device else ".") + _host_bound_note(cand)

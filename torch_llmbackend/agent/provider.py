@@ -33,7 +33,7 @@ import openai
 
 from ..options import Options
 
-log = logging.getLogger("torch_llmbackend.agent")
+log = logging.getLogger(__name__)
 
 # Some servers send Retry-After in minutes; never sleep longer than this for one retry.
 MAX_RETRY_AFTER_S = 60.0

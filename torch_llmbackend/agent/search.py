@@ -37,7 +37,7 @@ from .services import SearchServices
 from .transcript import Transcript
 from .winners import best_baseline, kernel_entry, rank, speedup_over_best
 
-log = logging.getLogger("torch_llmbackend.agent")
+log = logging.getLogger(__name__)
 
 # How much longer than its budget another process's search may take before a waiter gives up
 # on it: the last round's evaluation and the store write come after the budget check.

@@ -9,8 +9,9 @@ from typing import Any
 import torch
 
 from ..records import Evaluation, Problem
+from ..speedup import speedup
 
-log = logging.getLogger("torch_llmbackend.agent")
+log = logging.getLogger(__name__)
 
 BASELINES = ("eager", "inductor", "library")
 # How far a failed candidate got: one that ran and mismatched is a better base for the next
@@ -35,7 +36,7 @@ def speedup_over_best(evaluation: Evaluation, baselines: dict | None = None) -> 
     cand, base = candidate_median(evaluation), best_baseline(evaluation, baselines)
     if not evaluation.ok or cand is None or base is None:
         return None
-    return base[1] / cand
+    return speedup(base[1], cand)
 
 
 def rank(evaluation: Evaluation | None) -> tuple:

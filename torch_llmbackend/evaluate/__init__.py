@@ -18,15 +18,15 @@ import threading
 
 import torch
 
+from ..hashing import content_hash, hash_matches
 from ..options import Options
 from ..records import Evaluation, Problem
 from ..targets import get_target
-from .integrity import content_hash, hash_matches
 from .pipeline import WorkerState, evaluate_candidate, problem_device
 from .static_checks import Violation, check_candidate, format_violations
 from .worker import WorkerCrash, WorkerPool, WorkerSpec
 
-log = logging.getLogger("torch_llmbackend.evaluate")
+log = logging.getLogger(__name__)
 
 IN_PROCESS_BYTES = 512 << 20  # evaluate_here: larger problems are evaluated in a worker
 BASELINE_TIMEOUT_S = 600.0  # Inductor compiles the reference (trusted code) on first use

@@ -32,7 +32,7 @@ from typing import Any, Callable, Sequence
 from ..options import switched_off
 from ..records import Problem
 
-log = logging.getLogger("torch_llmbackend")
+log = logging.getLogger(__name__)
 
 NVTX_RANGE = "llmk_profile"
 

@@ -13,7 +13,7 @@ import logging
 
 import torch
 
-log = logging.getLogger("torch_llmbackend")
+log = logging.getLogger(__name__)
 
 
 def compile_with_inductor(graph: torch.fx.GraphModule, example_inputs: list, inference: bool):

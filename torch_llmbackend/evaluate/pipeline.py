@@ -19,6 +19,7 @@ from typing import Any, Callable
 import torch
 
 from ..records import Evaluation, Problem, Timing
+from ..speedup import speedup
 from ..targets import get_target
 from ..targets.base import load_module_from_source
 from . import timing
@@ -28,7 +29,7 @@ from .inputs import POST_TIMING_TRIALS, TIMING_TRIAL, VERIFY_TRIALS, Trial, clon
 from .sandbox import Sandbox
 from .verify import CandidateFailure, TrialStats, as_outputs, check_trial, exact_checkable
 
-log = logging.getLogger("torch_llmbackend.evaluate")
+log = logging.getLogger(__name__)
 
 MAX_REASON = 2000
 
@@ -386,8 +387,9 @@ def _passed(problem: Problem, stats: TrialStats, timings: dict[str, Any]) -> Eva
     speed = [f"candidate {cand_t.median:.1f} {cand_t.unit} (p20 {cand_t.p20:.1f}, p80 {cand_t.p80:.1f})"]
     for name in ("eager", "inductor", "library"):
         base = timings.get(name)
-        if base and base.get("median") and base.get("unit", "us") == cand_t.unit:
-            speed.append(f"{name} {base['median']:.1f} {base.get('unit', 'us')} ({base['median'] / cand_t.median:.2f}x)")
+        ratio = speedup(base.get("median"), cand_t.median) if base else None
+        if ratio is not None and base.get("unit", "us") == cand_t.unit:
+            speed.append(f"{name} {base['median']:.1f} {base.get('unit', 'us')} ({ratio:.2f}x)")
         elif base and base.get("error"):
             speed.append(f"{name} unavailable ({base['error'][:120]})")
     parts.append(", ".join(speed) + f" on {timings['device']}, {timings['dtype']}")

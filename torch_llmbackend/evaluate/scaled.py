@@ -26,7 +26,7 @@ from .allocation import is_allocation_failure, memory_failure, subgraph_name
 from .inputs import POST_TIMING_TRIALS, VERIFY_TRIALS, Trial, clone_exact
 from .verify import CandidateFailure, TrialStats, check_trial, exact_checkable
 
-log = logging.getLogger("torch_llmbackend.evaluate")
+log = logging.getLogger(__name__)
 
 FULL_SIZE_TRIAL = Trial("normal", 0)
 REDUCED = " (reduced sizes)"

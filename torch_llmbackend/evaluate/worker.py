@@ -33,7 +33,7 @@ from typing import Any
 
 from . import worker_dirs
 
-log = logging.getLogger("torch_llmbackend.evaluate")
+log = logging.getLogger(__name__)
 
 STARTUP_TIMEOUT_S = 300.0  # importing torch (and initialising CUDA) on a busy machine
 

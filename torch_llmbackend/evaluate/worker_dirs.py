@@ -18,7 +18,7 @@ import shutil
 import stat
 import tempfile
 
-log = logging.getLogger("torch_llmbackend.evaluate")
+log = logging.getLogger(__name__)
 
 PREFIX = "llmbackend-worker-"
 LOCK = "owner.lock"

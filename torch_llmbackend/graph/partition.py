@@ -15,23 +15,8 @@ import torch
 from torch.fx.passes.infra.partitioner import CapabilityBasedPartitioner
 from torch.fx.passes.operator_support import OperatorSupportBase
 
+from ..op_names import op_name, short_op_name  # noqa: F401 (short_op_name: graph's API, see __init__)
 from ..targets.base import VIEW_OPS, Target
-
-
-def op_name(target) -> str:
-    """'aten.addmm.default' for an OpOverload; the qualified name for anything else."""
-    if isinstance(target, torch._ops.OpOverload):
-        ns, name = target.name().split("::")
-        return f"{ns}.{name.split('.')[0]}.{target._overloadname}"
-    if target is operator.getitem:
-        return "getitem"
-    return getattr(target, "__name__", str(target))
-
-
-def short_op_name(name: str) -> str:
-    """'aten.addmm.default' -> 'addmm', 'aten.add.Tensor' -> 'add.Tensor': how reports and
-    people write an op."""
-    return name.removeprefix("aten.").removesuffix(".default")
 
 
 def is_compute(node: torch.fx.Node) -> bool:

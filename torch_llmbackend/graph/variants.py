@@ -18,7 +18,7 @@ from .render import make_problem, problem_from_signature
 from .signature import signature
 from .subgraph import Subgraph
 
-log = logging.getLogger("torch_llmbackend")
+log = logging.getLogger(__name__)
 
 PRIME = 7
 POWER_OF_TWO = 64

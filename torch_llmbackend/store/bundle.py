@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from ..atomic_write import write_atomically
 from .kernels import KernelEntry, content_hash
 
-log = logging.getLogger("torch_llmbackend")
+log = logging.getLogger(__name__)
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -53,7 +54,7 @@ def export_bundle(entries: list[KernelEntry], path: str, knowledge: bytes | None
     items = []
     for e in sorted(entries, key=lambda e: e.key):
         rel = f"kernels/{e.key[:16]}_{e.target}.py"
-        _write_atomic(os.path.join(path, rel), e.source.encode())
+        write_atomically(os.path.join(path, rel), e.source.encode())
         meta = e.to_json()
         meta.pop("source")
         items.append({
@@ -62,9 +63,9 @@ def export_bundle(entries: list[KernelEntry], path: str, knowledge: bytes | None
             "meta_sha256": content_hash(meta), "meta": meta,
         })
     if knowledge is not None:
-        _write_atomic(os.path.join(path, KNOWLEDGE), knowledge)
+        write_atomically(os.path.join(path, KNOWLEDGE), knowledge)
     manifest = {"format": FORMAT, "created": time.time(), "kernels": items}
-    _write_atomic(os.path.join(path, MANIFEST), json.dumps(manifest, indent=1, sort_keys=True).encode())
+    write_atomically(os.path.join(path, MANIFEST), json.dumps(manifest, indent=1, sort_keys=True).encode())
     return len(items)
 
 
@@ -132,14 +133,6 @@ def _read_files(manifest_raw: bytes, read) -> BundleRead:
         except (BundleError, KeyError, OSError, UnicodeDecodeError, TypeError) as e:
             out.refused.append((name, str(e)))
     return out
-
-
-def _write_atomic(path: str, data: bytes) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
 
 
 def shipped_bundle_path() -> str | None:

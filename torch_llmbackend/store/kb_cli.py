@@ -22,7 +22,8 @@ from .knowledge.features import features_of
 
 def add_kb_parser(subparsers: "argparse._SubParsersAction") -> argparse.ArgumentParser:
     kb = subparsers.add_parser("kb", help="inspect, search, export and import the knowledge base")
-    sub = kb.add_subparsers(dest="kb_command", required=True)
+    # not required: `llmbackend kb` alone prints this group's help (cli.main sets that default)
+    sub = kb.add_subparsers(dest="kb_command")
 
     def cmd(name: str, help: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help)
@@ -218,8 +219,11 @@ _HANDLERS = {"ls": _ls, "show": _show, "search": _search, "stats": _stats, "expo
 def main(argv: list[str] | None = None) -> int:
     """Stand-alone entry (`python -m torch_llmbackend.store.kb_cli ...`), same as `llmbackend kb ...`."""
     parser = argparse.ArgumentParser(prog="llmbackend")
-    add_kb_parser(parser.add_subparsers(dest="command", required=True))
+    kb = add_kb_parser(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
+    if not hasattr(args, "func"):  # `kb` alone
+        kb.print_help()
+        return 2
     return args.func(args)
 
 

@@ -31,7 +31,7 @@ from .rows import PICKLED_KEY, NoRows, ReadOnlyRows, RefusedRow, writable_rows
 from .seal import SealError, content_hash, seal, unseal  # noqa: F401 (content_hash: bundle.py reads it here)
 from .secret import SecretUnavailable, secret_path, user_secret
 
-log = logging.getLogger("torch_llmbackend")
+log = logging.getLogger(__name__)
 
 _KERNEL = "kernel:"
 _PENDING = "pending:"

@@ -10,10 +10,10 @@ readable but untrusted: the store drops its claims and the kernel is verified ag
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
+from .. import hashing
 from .secret import mac, mac_matches
 
 FORMAT = 2
@@ -25,12 +25,13 @@ class SealError(RuntimeError):
     """A row that is unreadable, of an unknown format, or fails its content hash."""
 
 
+# allow_nan: rows have always been written with NaN allowed, and must keep their hashes.
 def canonical_json(obj: Any) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return hashing.canonical_json(obj, allow_nan=True).encode()
 
 
 def content_hash(obj: Any) -> str:
-    return hashlib.sha256(canonical_json(obj)).hexdigest()
+    return hashing.content_hash(obj, allow_nan=True)
 
 
 def seal(row: str, payload: dict[str, Any], secret: bytes | None) -> bytes:

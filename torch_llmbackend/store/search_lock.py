@@ -21,7 +21,7 @@ import re
 import time
 from typing import Any
 
-log = logging.getLogger("torch_llmbackend.store")
+log = logging.getLogger(__name__)
 
 POLL_S = 0.2
 _SAFE_NAME = re.compile(r"[A-Za-z0-9._-]{1,128}")

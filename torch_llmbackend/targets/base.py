@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import torch
 
+from ..atomic_write import write_atomically
+from ..op_names import op_name
 from ..records import TensorSpec
 
 aten = torch.ops.aten
@@ -92,7 +94,7 @@ class Target:
         if node.op != "call_function":
             return f"{node.op} nodes stay in PyTorch"
         if node.target not in self.ops and node.target not in VIEW_OPS:
-            return f"{_op_name(node.target)} is not supported by the {self.name} target"
+            return f"{op_name(node.target)} is not supported by the {self.name} target"
         for v in _tensor_vals(node):
             if dtype_name(v.dtype) not in self.dtypes:
                 return f"dtype {dtype_name(v.dtype)} is not supported by the {self.name} target"
@@ -146,10 +148,6 @@ class RefusedSource(RuntimeError):
                          f"changed after verification?), so none of it runs:\n{format_violations(self.violations)}")
 
 
-def _op_name(target) -> str:
-    return str(target).replace("aten::", "aten.") if not hasattr(target, "name") else f"aten.{target.name().split('::')[-1]}"
-
-
 def _tensor_vals(node: torch.fx.Node):
     val = node.meta.get("val")
     vals = val if isinstance(val, (tuple, list)) else [val]
@@ -167,10 +165,7 @@ def load_module_from_source(source: str, workdir: str, prefix: str) -> types.Mod
         return sys.modules[name]
     os.makedirs(workdir, exist_ok=True)
     path = os.path.join(workdir, name + ".py")
-    tmp = path + f".{os.getpid()}.tmp"
-    with open(tmp, "w") as f:
-        f.write(source)
-    os.replace(tmp, path)
+    write_atomically(path, source)
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module

@@ -53,7 +53,9 @@ from typing import Any, Sequence
 
 import torch
 
-log = logging.getLogger("torch_llmbackend")
+from ..atomic_write import write_atomically
+
+log = logging.getLogger(__name__)
 
 CACHE_FORMAT = 1
 DEFAULT_OPTIONS = ("-std=c++17", "-lineinfo")
@@ -385,10 +387,7 @@ def write_cached(folder: str, key: str, binary: bytes, meta: dict[str, Any]) -> 
     try:
         os.makedirs(folder, exist_ok=True)
         for target, data in ((path, binary), (path + ".json", json.dumps({**meta, "sha256": hashlib.sha256(binary).hexdigest()}).encode())):
-            tmp = f"{target}.{os.getpid()}.{threading.get_ident()}.tmp"
-            with open(tmp, "wb") as f:
-                f.write(data)
-            os.replace(tmp, target)  # atomic: readers see the old file or the whole new one
+            write_atomically(target, data)  # readers see the old file or the whole new one
     except OSError as e:  # a read-only cache costs a rebuild next time, nothing else
         log.warning("cuda cache: cannot write %s (%s); kernels will be rebuilt next time", folder, e)
 

@@ -33,7 +33,7 @@ import torch
 
 from ..options import switched_off
 
-log = logging.getLogger("torch_llmbackend.targets")
+log = logging.getLogger(__name__)
 
 MAX_SIGNATURES = 64  # per kernel; past this (an int argument that changes every call) no new ones are kept
 _SCALARS = (int, float, bool, str, type(None))

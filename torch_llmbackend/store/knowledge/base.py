@@ -29,6 +29,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
+from ...atomic_write import write_atomically
 from ...records import Problem
 from .db import get_meta, initialize, reading, set_meta, writing
 from .features import Features, features_of, similarity
@@ -47,7 +48,7 @@ __all__ = [
     "features_of", "classify_techniques", "lesson_prompt", "consolidation_prompt", "KnowledgeImportError",
 ]
 
-log = logging.getLogger("torch_llmbackend.knowledge")
+log = logging.getLogger(__name__)
 
 FILENAME = "knowledge.sqlite"
 EXPORT_FORMAT = "torch_llmbackend.knowledge"
@@ -334,10 +335,8 @@ class KnowledgeBase:
         }
         doc = {"format": EXPORT_FORMAT, "format_version": EXPORT_FORMAT_VERSION, "exported": time.time(),
                **body, "sha256": sha256_of(body)}
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh, indent=1, sort_keys=True, ensure_ascii=False)
-        os.replace(tmp, path)
+        # 0644: an export is for sharing, as a plain open() would have made it
+        write_atomically(path, json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False), fsync=True, mode=0o644)
         return {"path": path, "searches": len(records), "notes": len(notes)}
 
     def import_(self, path: str) -> dict[str, Any]:

@@ -5,23 +5,13 @@ All are JSON-friendly (never pickled) so they travel in exports and bundles.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ...hashing import content_hash as sha256_of  # noqa: F401 (knowledge and exports read it here)
 from .features import Features
 from .taxonomy import normalize_technique
-
-
-def canonical_json(obj: Any) -> str:
-    """One byte sequence per value: what content hashes are taken over."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-
-def sha256_of(obj: Any) -> str:
-    return hashlib.sha256(canonical_json(obj).encode()).hexdigest()
 
 
 def wilson_lower_bound(wins: int, n: int, z: float = 1.96) -> float:

@@ -42,7 +42,7 @@ import numpy as np
 from ...records import Problem
 from .graph import Graph, Node, Ref, UnsupportedGraph, parse_problem
 
-log = logging.getLogger("torch_llmbackend.targets")
+log = logging.getLogger(__name__)
 
 # ops that only re-describe a row-major value (free on a contiguous buffer)
 ROW_VIEWS = frozenset({"view", "_unsafe_view", "reshape", "clone", "alias", "detach", "squeeze", "unsqueeze", "flatten"})

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from torch_llmbackend.evaluate.integrity import canonical_json, content_hash, hash_matches
+from torch_llmbackend.hashing import canonical_json, content_hash, hash_matches
 from torch_llmbackend.records import Timing
 
 
