@@ -18,7 +18,7 @@ from .records import Evaluation, Problem
 from .speedup import format_speedup, speedup_of
 from .store.kernels import KernelEntry
 
-log = logging.getLogger("torch_llmbackend")
+log = logging.getLogger(__name__)
 
 EAGER_MARGIN = 0.95  # eager replaces Inductor on the leftover graph only where this much faster
 

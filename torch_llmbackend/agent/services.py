@@ -18,7 +18,7 @@ from .knowledge import KnowledgeLink
 from .provider import EndpointUnavailable, Provider, Reply, Usage
 from .winners import evaluate_safely
 
-log = logging.getLogger("torch_llmbackend.agent")
+log = logging.getLogger(__name__)
 
 
 def not_shape_generic(problem: Problem, other: Problem, at: Evaluation) -> Evaluation:
