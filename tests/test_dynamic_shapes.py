@@ -11,6 +11,7 @@ import torch
 
 import torch_llmbackend
 from tests.agent.kernels import answer
+from tests.test_search_e2e import AddRelu, options  # the same model and scripted-search options
 
 # relu(x + y) for any number of elements; NaN stays NaN, as in eager's relu
 GENERIC = '''\
@@ -42,15 +43,6 @@ class ModelNew(torch.nn.Module):
 HARDCODED = GENERIC.replace("n = x.numel()", "n = 3000").replace("triton.cdiv(n, 1024)", "3")
 
 
-class AddRelu(torch.nn.Module):
-    def forward(self, x, y):
-        return torch.relu(x + y)
-
-
-def options(server, cache_dir):
-    return {"target": "triton", "base_url": server.base_url, "model": "scripted", "cache_dir": cache_dir,
-            "fallback": "eager", "prefer": "kernel", "baselines": "eager", "max_rounds": 2,
-            "use_knowledge": False, "progress": False, "request_timeout_s": 30.0}
 
 
 def test_one_compiled_model_keeps_one_kernel_across_sizes_with_no_new_requests(llm_server, cache_dir):
