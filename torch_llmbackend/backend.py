@@ -186,8 +186,8 @@ def _plan_of(session: "CompileSession", runs: str, why: str, replay: str = "") -
 
 class _DirectInference:
     """Lets an inference graph skip AOTAutograd's runtime wrapper where that wrapper would do
-    nothing. It costs about 9 us per call on the H100 machine (Dynamo's guards cost 10 us, an
-    eager op 8 us). The graph is AOTAutograd's own, so keys and kernels are the same either way;
+    nothing. On the H100 machine it cost about as much per call as Dynamo's guards, or one
+    eager op (bench/results/README.md, the 2026-11-25 runs). The graph is AOTAutograd's own, so keys and kernels are the same either way;
     only the call path differs. The wrapper is needed where the graph mutates inputs, returns
     aliases, carries effect tokens or runs under autograd or autocast; those keep it. Dynamo
     guards on grad mode and autocast, so a later call under other settings compiles again."""

@@ -1,9 +1,10 @@
 """A compiled inference graph replayed as a CUDA graph, where that is faster and a replay is,
 to the user, the same as a call.
 
-Why: on the GPU machines here a call is often bound by its host time, not its GPU time. On the
-H200 machine a bf16 BERT layer's compiled graph did 172 us of GPU work per call but took 554 us
-to launch it; a CUDA-graph replay launches all of a graph's kernels in one call.
+Why: on the GPU machines here a call is often bound by its host time, not its GPU time (the
+level-3 bf16 BERT layer's compiled graph took about three times its GPU work to launch:
+bench/results/2026-12-02-h200-dynamo-level3.json); a CUDA-graph replay launches all of a graph's
+kernels in one call.
 
 What a replay must keep the same as a call:
 - Inputs. A graph reads its inputs where they lay at capture. Each input is read either in place
@@ -41,9 +42,10 @@ MAX_POOL_SHARE = 0.125  # of the free GPU memory, per capture
 REPLAY_MARGIN = 0.95  # what a replay must save, of a plain call's time or host time (see replay_pays)
 NOISE = 1.02  # back-to-back figures of the same kernels differ by up to this much from turn to turn
 # The least host time Dynamo adds to a compiled call: its frame entry, guards and the calls around
-# the backend's callable. With a backend returning Dynamo's graph untouched: 43-51 us per call on
-# the H100 machine's host, 57 us on the 2-core development machine (torch 2.13). On the H200's,
-# replays timed here against the same graphs' per-forward times in the model: 34-37 us more.
+# the backend's callable, measured with bench_problems' `dynamo` backend (a backend returning
+# Dynamo's graph untouched) and with replays against their per-forward times in the model: every
+# machine here added more than this (bench/results/README.md: the H100 runs, and
+# 2026-12-02-h200-dynamo-level3.json and -hostrule-level1.json on the H200).
 CALLER_HOST_US = 30.0
 
 
@@ -58,7 +60,7 @@ def replay_pays(replay, plain) -> bool:
     plain call would be host-bound in the model: the caller adds host time of its own to every
     call (Dynamo's frame entry and guards, at least CALLER_HOST_US), so a graph GPU-bound when
     timed here can be host-bound there, where the host time a replay saves is the model's
-    (level1/08 log_softmax on the H200: 29 us per call here, 66 us per forward in the model).
+    (level1/08 log_softmax: bench/results/2026-12-02-h200-replaychoice-level1.json).
     A graph whose GPU time exceeds its host time and the caller's keeps the first rule only."""
     if replay.per_call_us < REPLAY_MARGIN * plain.per_call_us:
         return True

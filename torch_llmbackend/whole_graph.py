@@ -3,8 +3,9 @@ run eagerly, both timed on the inputs Dynamo compiled for; the faster one is ret
 
 Why it is needed: each subgraph's choice, and the leftover graph's choice between eager and
 Inductor, time AOTAutograd's decomposed core-ATen graph. Decomposed, some models run much slower
-than the user's eager ever does (on the H100 an eval-mode CNN's leftover graph read 541 us
-"eager" against 355 us for the model itself; a bf16 BERT layer's 1431 us against 394 us), so a
+than the user's eager ever does (on the H100 an eval-mode CNN's leftover graph, and a bf16 BERT
+layer's, timed "eager" well above the model run eagerly itself: bench/results/README.md, the
+2026-11-25 H100 runs), so a
 compile could pick Inductor over a figure that was never eager's and end slower than the model
 it came from. Dynamo's graph run as Python is what eager does, less the module-call overhead,
 so it is the honest reference for "never slower than eager".

@@ -4,8 +4,9 @@ directly: the backend's leftover graph and the worker's Inductor baseline.
 Calling `compile_fx_inner` alone skips what torch.compile's Inductor does for an inference graph
 before it: the joint-graph passes (pattern rewrites such as a hand-written attention, matmul ->
 softmax -> matmul, into one fused attention kernel; constant folding; no-op removal) and the
-inference flag for the post-grad passes. Without them a bf16 BERT layer took 745 us per call on
-the H100 against 365 us under torch.compile(backend="inductor").
+inference flag for the post-grad passes. Without them the level-3 bf16 BERT layer ran about twice
+as slow as under torch.compile(backend="inductor") (bench/results/README.md, the H100 run
+2026-11-25-h100-inductorpasses-level3.json and the one before it).
 """
 from __future__ import annotations
 

@@ -77,8 +77,8 @@ def measure_alternating(fns: list[Callable[[], object]], device_type: str, round
     """One figure per callable for choosing between them in the calling process: each measured
     `rounds` times, taking turns, keeping its best figure. Timed once each in a fixed order, the
     first pays for a GPU whose clocks dropped during the compile before it and for any burst of
-    host load (on the H100 machine a graph with a verified kernel once read 295 us against eager's
-    180 us right after its compile, and ran at 126 us in the model).
+    host load (on the H100 machine a graph with a verified kernel once timed slower than eager
+    right after its compile, and ran at well under half that time in the model).
 
     A call of LONG_CALL_US or more is timed by LONG_CALL_RUNS synchronized calls per round
     instead (the median of them): a full measure() makes about 85 calls, which for a 100 ms model
@@ -170,7 +170,7 @@ def _measure_cuda(fn: Callable[[], object], runs: int, steady: bool = True) -> T
     host_us = _host_us_per_call(fn)
     # The GPU waits in a sleep kernel while the host issues the call, so the events bracket the
     # kernels alone: on a busy host, issuing a call can outlast the flush, and the GPU would
-    # otherwise sit idle inside the measurement (a 30 us softmax once read 237 us that way).
+    # otherwise sit idle inside the measurement (a short softmax once read several times its time).
     lead = int(_gpu_cycles_per_us() * min(3 * host_us + 100.0, MAX_LEAD_US))
     events = [(torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)) for _ in range(runs)]
     for start, end in events:

@@ -1,8 +1,9 @@
 """A faster host path for launching the Triton kernels of a loaded kernel module.
 
 `kernel[grid](*args)` goes through `JITFunction.run`, which binds and specializes every argument,
-reads Triton's settings and checks its caches on every call: about 40 us of CPU time per launch
-on the H100 machine, measured against 30 us of GPU time for the softmax it launched. A kernel
+reads Triton's settings and checks its caches on every call: on the GPU machines here that took
+longer on the host than the softmax it launched took on the GPU (bench/bench_dispatch.py measures
+both launch paths; bench/results/2026-12-04-h200-dispatch.json). A kernel
 module that launches two or three kernels then loses to eager on the wall clock however fast its
 kernels are, because the CPU cannot issue calls as fast as the GPU finishes them.
 
