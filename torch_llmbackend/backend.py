@@ -32,7 +32,7 @@ from .options import Options
 from .machine import this_machine
 from .records import Problem
 from .reports import ReportRow, attach, format_table, report, set_runs
-from .speedup import median_of, speedup_of
+from .speedup import format_speedup, median_of, speedup_of, speedups
 from .store.bundle import shipped_entries
 from .store.kernels import KernelEntry, KernelStore, open_store
 from .targets import Target, get_target
@@ -635,9 +635,9 @@ class GraphCompiler:
                 if isinstance(proven, str):
                     ok, why = False, proven
                 else:
-                    ups = reuse.speedups(proven.timings, names)
+                    ups = speedups(proven.timings, names)
                     ok = self.opts.prefer == "kernel" or (bool(ups) and min(ups) > 1.0)
-                    why = f"{min(ups):.2f}x" if ups else "no baseline timing"
+                    why = format_speedup(min(ups)) if ups else "no baseline timing"
             measured[key] = measured.get(key, True) and ok
             lines.append(f"{p.shape_text()} {'kernel' if ok else 'baseline'} ({why})")
         d.table = runtime.SizeTable(measured)

@@ -15,7 +15,7 @@ from typing import Any, Callable
 import torch
 
 from .records import Evaluation, Problem
-from .speedup import format_speedup, speedup_of
+from .speedup import format_speedup, speedups
 from .store.kernels import KernelEntry
 
 log = logging.getLogger(__name__)
@@ -40,14 +40,14 @@ def kernel_or_baseline(entry: KernelEntry | None, timings: dict[str, Any], basel
         timings = {**timings, "library": baseline.timings["candidate"]}
     if entry is not None:
         names = ("library",) if baseline is not None else ("eager", "inductor")
-        speedups = [s for s in (speedup_of(timings, n) for n in names) if s is not None]
-        if prefer == "kernel" or (speedups and min(speedups) > 1.0):
+        ups = speedups(timings, names)
+        if prefer == "kernel" or (ups and min(ups) > 1.0):
             return Choice(entry, "", timings)
-        if not speedups:
+        if not ups:
             reasons.append("no baseline timing to compare")
         else:
             reasons.append(f"verified but not faster than the {'library' if baseline else 'better baseline'} "
-                           f"({format_speedup(min(speedups))})")
+                           f"({format_speedup(min(ups))})")
     if baseline is not None:
         reasons.append(f"the {target_name} library baseline runs")
         library = {k: v for k, v in timings.items() if k == "library"}

@@ -16,10 +16,8 @@ import functools
 import hashlib
 import json
 import logging
-from typing import Any
 
 from .records import Evaluation, Problem
-from .speedup import speedup_of
 from .store.kernels import KernelEntry, KernelStore
 
 log = logging.getLogger(__name__)
@@ -94,11 +92,6 @@ def shipped_by_structure() -> dict[str, list[KernelEntry]]:
         out.setdefault(problem.structural_key, []).append(
             dataclasses.replace(entry, verified_on=[], problem=problem.to_json()))
     return out
-
-
-def speedups(timings: dict[str, Any], names: tuple[str, ...]) -> list[float]:
-    """The speed-ups over those of `names` that were timed."""
-    return [s for s in (speedup_of(timings, n) for n in names) if s is not None]
 
 
 def _first_line(text: str) -> str:

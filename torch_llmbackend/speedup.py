@@ -22,6 +22,11 @@ def speedup_of(timings: dict[str, Any], baseline: str, candidate: str = "candida
     return speedup(median_of(timings, baseline), median_of(timings, candidate))
 
 
+def speedups(timings: dict[str, Any], names: tuple[str, ...]) -> list[float]:
+    """The speed-ups of the candidate over those of `names` that were timed."""
+    return [s for s in (speedup_of(timings, n) for n in names) if s is not None]
+
+
 def format_speedup(x: float) -> str:
     """`1.23x`, or two significant digits under 0.1 (`0.0024x`, not `0.00x`) so that a kernel far
     slower than its baseline still shows by how much."""
